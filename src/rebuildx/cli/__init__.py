@@ -1,0 +1,45 @@
+"""The `rebuildx` command: parses, dispatches, renders. The work lives in the library."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from rebuildx import __version__
+from rebuildx.errors import RebuildxError
+
+
+class _Group(click.Group):
+    """Turns every expected error into one line on stderr and its exit code, no traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except RebuildxError as e:
+            click.echo(f"rebuildx: error: {e}", err=True)
+            sys.exit(e.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rebuildx")
+@click.option("-v", "--verbose", is_flag=True, help="Log more.")
+def app(verbose: bool) -> None:
+    """Rebuild StageX from source and prove, package by package, that the published images are
+    exactly what the source produces."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="rebuildx: %(levelname)s: %(message)s")
+
+
+def _register() -> None:
+    from rebuildx.cli import plan
+
+    app.add_command(plan.plan)
+
+
+_register()
+
+
+def main() -> None:
+    app(prog_name="rebuildx")

@@ -1,0 +1,34 @@
+"""One error tree for everything rebuildx reports to a user.
+
+Every error carries a message meant to be printed as one line: it names the package, the file
+and the field it is about. Third-party exceptions (tomllib, subprocess, httpx) are mapped to
+these where they enter, keeping the cause.
+"""
+
+from __future__ import annotations
+
+
+class RebuildxError(Exception):
+    """Base of every error rebuildx expects; the CLI prints it as one line and exits 1."""
+
+    exit_code = 1
+
+
+class TreeError(RebuildxError):
+    """A StageX tree that cannot be read as StageX's own generator would read it."""
+
+
+class PlanError(RebuildxError):
+    """A graph that cannot be planned: unknown selection, missing dep, cycle."""
+
+
+class EngineError(RebuildxError):
+    """The build engine is missing, too old, or not set up as StageX needs."""
+
+
+class BuildError(RebuildxError):
+    """A package build failed or produced an unusable output."""
+
+
+class FetchError(RebuildxError):
+    """A source could not be had from any mirror with the declared hash."""

@@ -1,0 +1,86 @@
+"""What a StageX tree is made of: sources and packages (pure data, no I/O).
+
+The names are StageX's: a package's *stage* and *name* give its full name `<stage>-<name>`
+(`core-bash`), as in digest files; its *origin* is the directory `packages/<stage>/<origin>/`
+it is built from, which several *subpackages* can share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from rebuildx.templating import expand, url_file, version_forms
+
+DEFAULT_PLATFORM = "linux/amd64"  # StageX's Makefile: PLATFORM := linux/amd64
+
+
+@dataclass(frozen=True)
+class Source:
+    """One `[sources.<name>]` table of a package.toml, as written (templates unexpanded).
+
+    Empty strings stand for fields that were not given, as in StageX's reader.
+    """
+
+    name: str
+    hash: str
+    mirrors: tuple[str, ...]
+    version: str = ""
+    file: str = ""
+    format: str = ""
+    git_sha: str = ""
+
+    def fetch_values(self, package_version: str | None) -> dict[str, str]:
+        """Template values `src/fetch.py` uses: this source's version, else the package's own."""
+        values = version_forms(self.version or package_version)
+        values["format"] = self.format
+        return values
+
+    def fetch_file(self, mirror: str, package_version: str | None) -> str:
+        """The file name under `fetch/<stage>/<origin>/` when fetched from `mirror`."""
+        return expand(self.file or url_file(mirror), self.fetch_values(package_version))
+
+    def fetch_url(self, mirror: str, package_version: str | None) -> str:
+        """The URL `src/fetch.py` downloads from `mirror`."""
+        values = self.fetch_values(package_version)
+        values["file"] = self.fetch_file(mirror, package_version)
+        return expand(mirror, values)
+
+
+@dataclass(frozen=True)
+class Package:
+    """One buildable name of a StageX tree: a package, or one subpackage of an origin."""
+
+    stage: str
+    name: str
+    origin: str
+    version: str | None  # resolved through version_from
+    platforms: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    deps: tuple[str, ...] = ()  # full names, first occurrence order, as targets.py reads them
+    subpackage: bool = False  # built with `--target package-<name>`
+    version_from: str | None = None
+    toml_version: str | None = None  # `[package] version` as written (src/fetch.py uses this)
+    dep_lines: tuple[int, ...] = field(default=(), compare=False)  # Containerfile line of each dep
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.stage}-{self.name}"
+
+    @property
+    def directory(self) -> PurePosixPath:
+        """The package directory, relative to the tree root."""
+        return PurePosixPath("packages", self.stage, self.origin)
+
+    @property
+    def fetch_dir(self) -> PurePosixPath:
+        """Where its sources go, relative to the workspace: `fetch/<stage>/<origin>`."""
+        return PurePosixPath("fetch", self.stage, self.origin)
+
+    def platform(self, default: str = DEFAULT_PLATFORM) -> str:
+        """The `--platform` value: the pinned platforms joined, else the chosen default."""
+        return ",".join(self.platforms) if self.platforms else default
+
+    def source_files(self) -> list[str]:
+        """The file name of each source as fetched from its first mirror."""
+        return [s.fetch_file(s.mirrors[0], self.toml_version) for s in self.sources]
