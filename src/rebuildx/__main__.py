@@ -1,0 +1,3 @@
+from rebuildx.cli import main
+
+main()

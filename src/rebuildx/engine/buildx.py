@@ -1,0 +1,195 @@
+"""`docker buildx build`, called exactly as StageX's generated Makefile calls it.
+
+Reference: StageX release 2026.03.0, `src/targets.py` (TARGET_TEMPLATE, get_build_args,
+get_context_args) and `src/global.mk` (the exported environment). Two deliberate differences,
+neither of which reaches the image: `--progress=plain` (make's default is `auto`) so that logs are
+whole, and the output is unpacked into a temporary directory that is renamed to
+`out/<stage>-<name>/` only once it is a complete OCI layout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from rebuildx.engine.base import BuildOutcome, BuildRequest
+from rebuildx.errors import BuildError, RebuildxError, TreeError
+from rebuildx.model import Package
+from rebuildx.oci import check_layout, manifest_digest
+from rebuildx.proc import stop_group
+from rebuildx.templating import url_file, version_forms
+from rebuildx.workspace import Workspace
+
+# src/global.mk exports these to every build.
+BUILD_ENV = {
+    "TZ": "UTC",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C",
+    "SOURCE_DATE_EPOCH": "1",
+    "BUILDKIT_MULTI_PLATFORM": "1",
+    "DOCKER_BUILDKIT": "1",
+}
+
+
+def build_args(package: Package) -> list[str]:
+    """`--target` and `--build-arg`s of `get_build_args` in targets.py, in its order."""
+    args: list[str] = []
+    if package.subpackage:
+        args += ["--target", f"package-{package.name}"]
+    if package.version:
+        forms = version_forms(package.version)
+        for key in ("version", "version_under", "version_dash", "version_major",
+                    "version_major_minor", "version_strip_suffix"):
+            args += ["--build-arg", f"{key.upper()}={forms[key]}"]
+    pforms = version_forms(package.version)
+    for source in package.sources:
+        upper = source.name.upper()
+        if source.version != "":
+            args += ["--build-arg", f"{upper}_VERSION={source.version}"]
+            template = source.file or url_file(source.mirrors[0])
+            values = {"version": source.version, "version_dash": pforms["version_dash"],
+                      "version_under": pforms["version_under"], "format": source.format}
+            try:
+                file = template.format(**values)
+            except (KeyError, IndexError, ValueError) as e:
+                raise TreeError(f"{package.directory}/package.toml: package {package.full_name}: "
+                                f"[sources.{source.name}] file: {template!r} cannot be expanded "
+                                f"as StageX's targets.py expands it ({e!r})") from e
+            args += ["--build-arg", f"{upper}_SOURCE={file}"]
+        if source.git_sha:
+            args += ["--build-arg", f"{upper}_GIT_SHA={source.git_sha}"]
+    return args
+
+
+def buildx_argv(package: Package, platform: str, *, no_cache: bool = False,
+                progress: str = "plain") -> list[str]:
+    """The whole `docker buildx build` command line, paths relative to the tree root."""
+    full, version = package.full_name, package.version or "latest"
+    output = ",".join([
+        f"name={full}", "type=oci", "rewrite-timestamp=true", "force-compression=true",
+        f"annotation.containerd.io/distribution.source.docker.io=stagex/{full}",
+        f"annotation.org.opencontainers.image.version={version}",
+        "annotation.org.opencontainers.image.created=1970-01-01T00:00:01Z",
+        "tar=true", "dest=-",
+    ])
+    argv = [
+        "docker", "buildx", "build",
+        "--ulimit", "nofile=2048:16384",
+        "--tag", f"stagex/{full}:{version}",
+        "--provenance=false",
+        "--build-arg", "SOURCE_DATE_EPOCH=1",
+        "--build-arg", "BUILDKIT_MULTI_PLATFORM=1",
+        "--build-arg", "BUILDKIT_DOCKERFILE_CHECK=skip=FromPlatformFlagConstDisallowed;error=true",
+        "--output", output,
+        "--build-context", f"fetch={package.fetch_dir}",
+    ]
+    for dep in package.deps:
+        argv += ["--build-context", f"stagex/{dep}=oci-layout://./out/{dep}"]
+    argv += build_args(package)
+    if no_cache:
+        argv.append("--no-cache")
+    argv += [
+        f"--platform={package.platform(platform)}",
+        f"--progress={progress}",
+        "-f", f"{package.directory}/Containerfile",
+        str(package.directory),
+    ]
+    return argv
+
+
+def build_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    env.update(BUILD_ENV)
+    return env
+
+
+def stage_fetch_dir(workspace: Workspace, package: Package) -> None:
+    """What the Makefile does before each build: replace `packages/<stage>/<origin>/fetch` with
+    hard links to the verified files of `fetch/<stage>/<origin>/` (a copy across filesystems)."""
+    src = workspace.root / package.fetch_dir
+    dst = workspace.root / package.directory / "fetch"
+    shutil.rmtree(dst, ignore_errors=True)
+    dst.mkdir(parents=True)
+    src.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=_link_or_copy)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def replace_dir(new: Path, final: Path) -> None:
+    """Put a finished directory in place; `final` never exists half-written."""
+    if final.exists():
+        trash = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+        final.rename(trash)
+        new.rename(final)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        new.rename(final)
+
+
+class BuildxEngine:
+    """Builds with the local Docker's default buildx builder (containerd image store)."""
+
+    name = "buildx"
+
+    def __init__(self, workspace: Workspace, *, timeout: float | None = None) -> None:
+        self.workspace = workspace
+        self.timeout = timeout
+
+    def build(self, request: BuildRequest) -> BuildOutcome:
+        package, ws = request.package, self.workspace
+        ws.logs.mkdir(parents=True, exist_ok=True)
+        ws.tmp.mkdir(parents=True, exist_ok=True)
+        log = ws.logs / f"{package.full_name}.log"
+        tmp = ws.tmp / f"{package.full_name}-{uuid.uuid4().hex[:8]}"
+        start = time.monotonic()
+        try:
+            stage_fetch_dir(ws, package)
+            argv = buildx_argv(package, request.platform, no_cache=request.no_cache)
+            tmp.mkdir()
+            self._run(argv, tmp, log)
+            check_layout(tmp)
+            digest = manifest_digest(tmp)
+            replace_dir(tmp, ws.out_entry(package.full_name))
+        except RebuildxError as e:
+            return BuildOutcome(package.full_name, False, None, time.monotonic() - start, log, str(e))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return BuildOutcome(package.full_name, True, digest, time.monotonic() - start, log)
+
+    def _run(self, argv: list[str], dest: Path, log: Path) -> None:
+        """`docker buildx build … | tar -C dest -mx`, as the Makefile pipes it."""
+        with open(log, "wb") as logf:
+            logf.write(("$ " + " ".join(argv) + "\n").encode())
+            logf.flush()
+            build = subprocess.Popen(argv, cwd=self.workspace.root, env=build_env(),
+                                     stdout=subprocess.PIPE, stderr=logf, start_new_session=True)
+            tar = subprocess.Popen(["tar", "-C", str(dest), "-mx"], stdin=build.stdout,
+                                   stderr=logf, start_new_session=True)
+            assert build.stdout is not None
+            build.stdout.close()
+            try:
+                rc_build = build.wait(timeout=self.timeout)
+                rc_tar = tar.wait(timeout=60)
+            except subprocess.TimeoutExpired as e:
+                stop_group(build)
+                stop_group(tar)
+                raise BuildError(f"build timed out after {self.timeout} s; log: {log}") from e
+            except BaseException:
+                stop_group(build)
+                stop_group(tar)
+                raise
+        if rc_build != 0:
+            raise BuildError(f"docker buildx build exited {rc_build}; log: {log}")
+        if rc_tar != 0:
+            raise BuildError(f"unpacking the OCI tarball failed (tar exit {rc_tar}); log: {log}")

@@ -1,0 +1,51 @@
+"""Shared fixtures: StageX-shaped trees of our own, a loopback mirror, the real engine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from treegen import Mirror, write_fixture_tree, write_graph_tree
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "stagex-2026.03.0"
+
+
+@pytest.fixture
+def mirror():
+    m = Mirror()
+    yield m
+    m.close()
+
+
+@pytest.fixture
+def fixture_tree(tmp_path, mirror):
+    """The standard fixture tree, its sources on the loopback mirror."""
+    return write_fixture_tree(tmp_path / "stagex", mirror)
+
+
+@pytest.fixture(scope="session")
+def graph_data() -> dict:
+    """Real StageX 2026.03.0 graph metadata (513 packages), from the project's shared data."""
+    path = SHARED_DATA / "graph.json"
+    assert path.is_file(), f"{path} is missing: the tests need the shared release data"
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def graph_tree(tmp_path_factory, graph_data) -> Path:
+    root = tmp_path_factory.mktemp("graph") / "stagex"
+    write_graph_tree(root, graph_data)
+    return root
+
+
+@pytest.fixture(scope="session")
+def engine() -> None:
+    """The real engine must be there: a missing one fails the test, never skips it."""
+    info = subprocess.run(["docker", "info", "-f", "{{ .DriverStatus }}"], capture_output=True, text=True)
+    assert info.returncode == 0, f"no Docker engine answers (run scripts/setup): {info.stderr.strip()}"
+    assert "io.containerd.snapshotter.v1" in info.stdout, "Docker runs without the containerd image store"
+    bx = subprocess.run(["docker", "buildx", "version"], capture_output=True, text=True)
+    assert bx.returncode == 0, "docker buildx is missing (run scripts/setup)"

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from rebuildx.model import Source
+from rebuildx.templating import version_forms
+
+
+def test_version_forms_as_stagex_derives_them():
+    assert version_forms("1.2.3-rc1") == {
+        "version": "1.2.3-rc1", "version_under": "1_2_3-rc1", "version_dash": "1-2-3-rc1",
+        "version_major": "1", "version_major_minor": "1.2", "version_strip_suffix": "1.2.3",
+    }
+    assert version_forms("5")["version_major_minor"] == "None"  # StageX's helper returns None
+    assert version_forms(None)["version"] == "None" and version_forms(None)["version_dash"] == ""
+
+
+def test_fetch_file_and_url_use_source_version_else_package_version():
+    s = Source(name="x", hash="0" * 64, mirrors=("https://m/{version_major}/{file}",),
+               file="x-{version_under}.{format}", format="tar.xz")
+    assert s.fetch_file(s.mirrors[0], "3.4.5") == "x-3_4_5.tar.xz"
+    assert s.fetch_url(s.mirrors[0], "3.4.5") == "https://m/3/x-3_4_5.tar.xz"
+    own = Source(name="x", hash="0" * 64, mirrors=("https://m/d/y-{version}.tgz",), version="9.9")
+    # no `file`: the mirror URL's last path segment names the file
+    assert own.fetch_file(own.mirrors[0], "1.0") == "y-9.9.tgz"

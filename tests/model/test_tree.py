@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import pytest
+
+from rebuildx.errors import TreeError
+from rebuildx.tree import containerfile_deps, load_tree
+from treegen import write_package
+
+TOML = '[package]\nname = "{name}"\nversion = "1.0"\n'
+
+
+def test_fixture_tree_packages(fixture_tree):
+    tree = load_tree(fixture_tree.root)
+    assert sorted(tree.packages) == ["bootstrap-seed", "core-hello", "core-pair", "core-tool-a",
+                                     "core-tool-b", "pallet-hello-kit"]
+    a = tree.packages["core-tool-a"]
+    assert (a.origin, a.subpackage, a.version, a.deps) == ("tools", True, "0.9", ("bootstrap-seed",))
+    kit = tree.packages["pallet-hello-kit"]
+    assert kit.version == "1.2.3" and kit.version_from == "core-hello" and kit.toml_version is None
+    assert kit.deps == ("bootstrap-seed", "core-hello", "core-tool-a", "core-pair")
+    assert tree.packages["bootstrap-seed"].platforms == ("linux/amd64",)
+    pair = tree.packages["core-pair"]
+    assert [s.name for s in pair.sources] == ["alpha", "beta"]
+    assert pair.sources[1].git_sha.startswith("0123")
+
+
+def test_containerfile_dep_forms_as_targets_py_reads_them():
+    lines = [
+        "FROM stagex/core-a AS build\n",
+        "FROM --platform=linux/386 stagex/bootstrap-b AS x\n",
+        "COPY --from=stagex/core-c . /\n",
+        "COPY --from=build /rootfs/ /\n",          # a stage, not a package
+        "COPY --from=stagex/core-a . /\n",         # repeat: kept once
+        "  FROM stagex/core-indented\n",           # targets.py only matches at line start
+        "FROM --platform=linux/amd64 stagex/core-d\n",  # not one of targets.py's forms
+        "RUN echo FROM stagex/core-e\n",
+    ]
+    assert containerfile_deps(lines) == [("core-a", 1), ("bootstrap-b", 2), ("core-c", 3)]
+
+
+def test_skips_containerfile_without_toml(tmp_path, caplog):
+    write_package(tmp_path, "core", "ok", TOML.format(name="ok"), "FROM scratch\n")
+    (tmp_path / "packages/user/mesa").mkdir(parents=True)
+    (tmp_path / "packages/user/mesa/Containerfile").write_text("FROM scratch\n")
+    tree = load_tree(tmp_path)
+    assert list(tree.packages) == ["core-ok"]
+    assert tree.warnings == ["packages/user/mesa: Containerfile without package.toml, skipped"]
+
+
+@pytest.mark.parametrize("toml, expected", [
+    ('[package]\nname = "x\nversion = 1\n', r"packages/core/x/package.toml: package core/x: malformed TOML: .*line 2"),
+    ('[package]\nversion = "1"\n', r"packages/core/x/package.toml: package core-x: \[package\]: no 'name'"),
+    ('[package]\nname = "y"\n', r"package core-x: \[package\] name: 'y' differs from its directory 'x'"),
+    ('[package]\nname = "x"\nversion = 3\n', r"package core-x: \[package\] version: expected a string"),
+    ('[package]\nname = "x"\n[sources.s]\nhash = "abc"\nmirrors = ["http://m/f"]\n',
+     r"package core-x: \[sources.s\] hash: 'abc' is not 64 lowercase hex"),
+    ('[package]\nname = "x"\n[sources.s]\nhash = "' + "a" * 64 + '"\n',
+     r"package core-x: \[sources.s\] mirrors: no mirrors"),
+    ('[package]\nname = "x"\nversion_from = "core-nope"\n',
+     r"package core-x: \[package\] version_from: no package 'core-nope' in the tree"),
+])
+def test_bad_package_toml_names_file_package_and_field(tmp_path, toml, expected):
+    write_package(tmp_path, "core", "x", toml, "FROM scratch\n")
+    with pytest.raises(TreeError, match=expected):
+        load_tree(tmp_path)
+
+
+def test_two_packages_with_one_full_name(tmp_path):
+    write_package(tmp_path, "core", "a", '[package]\nname = "a"\nsubpackages = ["b"]\n', "FROM scratch\n")
+    write_package(tmp_path, "core", "b", TOML.format(name="b"), "FROM scratch\n")
+    with pytest.raises(TreeError, match=r"packages/core/b/package.toml: package core-b is also defined by "
+                                        r"packages/core/a/package.toml"):
+        load_tree(tmp_path)
+
+
+def test_version_from_chain_and_cycle(tmp_path):
+    write_package(tmp_path, "core", "a", TOML.format(name="a").replace("1.0", "7.1"), "FROM scratch\n")
+    write_package(tmp_path, "core", "b", '[package]\nname = "b"\nversion_from = "core-a"\n', "FROM scratch\n")
+    write_package(tmp_path, "pallet", "c", '[package]\nname = "c"\nversion_from = "core-b"\n', "FROM scratch\n")
+    assert load_tree(tmp_path).packages["pallet-c"].version == "7.1"
+    write_package(tmp_path, "core", "a", '[package]\nname = "a"\nversion_from = "pallet-c"\n', "FROM scratch\n")
+    with pytest.raises(TreeError, match="version_from: cycle"):
+        load_tree(tmp_path)
+
+
+def test_not_a_tree(tmp_path):
+    with pytest.raises(TreeError, match="not a StageX tree"):
+        load_tree(tmp_path)
