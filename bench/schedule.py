@@ -52,8 +52,9 @@ HEAVY = ("core-llvm", "core-gcc", "core-rust", "core-go", "core-nodejs")
 def simulate(deps: Mapping[str, Sequence[str]], durations: Mapping[str, float], builders: int,
              priority: Mapping[str, Any]) -> float:
     """The makespan of greedy list scheduling: whenever a builder is free, it starts the ready
-    package (all deps finished) with the lowest `priority` key (any orderable values). Deterministic: completions at one
-    instant are all applied before anything starts, and equal keys are broken by name."""
+    package (all deps finished) with the lowest `priority` key (any orderable values).
+    Deterministic: completions at one instant are all applied before anything starts, and equal
+    keys are broken by name."""
     dependents: dict[str, list[str]] = {n: [] for n in deps}
     for n, ds in deps.items():
         for d in set(ds):
