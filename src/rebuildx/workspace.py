@@ -47,7 +47,8 @@ class Workspace:
     def state_db(self) -> sqlite3.Connection:
         """The SQLite state DB (`.rebuildx/state.sqlite`); each module creates its own tables."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.state_dir / "state.sqlite", timeout=30, isolation_level=None)
+        conn = sqlite3.connect(self.state_dir / "state.sqlite", timeout=30, isolation_level=None,
+                               check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn

@@ -1,7 +1,9 @@
 """The contract between the scheduler and whatever runs a build.
 
-The scheduler knows only `Engine.build(BuildRequest) -> BuildOutcome`; buildx is one
-implementation, podman or a remote BuildKit may be others.
+An engine writes one package's OCI layout into a directory it is given and says how that went;
+it never touches `out/`. Making the output appear atomically, recording it and deciding what to
+build are the orchestrator's (build.py), the same for every engine: buildx today, podman or a
+remote BuildKit later.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from rebuildx.model import DEFAULT_PLATFORM, Package
 
 @dataclass(frozen=True)
 class BuildRequest:
-    """Build one package of a tree into the workspace's `out/<stage>-<name>/`."""
+    """Build `package` of the workspace's tree; write its OCI layout into `dest` (empty, existing)."""
 
     package: Package
+    dest: Path
     platform: str = DEFAULT_PLATFORM  # for packages that do not pin their platforms
     no_cache: bool = False
 
@@ -26,7 +29,6 @@ class BuildRequest:
 class BuildOutcome:
     package: str  # full name
     ok: bool
-    digest: str | None  # the manifest digest of the new out/ entry, when ok
     seconds: float
     log: Path
     error: str | None = None
@@ -34,5 +36,9 @@ class BuildOutcome:
 
 class Engine(Protocol):
     name: str
+
+    def command(self, request: BuildRequest) -> list[str]:
+        """The command line the build runs (it goes into the input key and the log)."""
+        ...
 
     def build(self, request: BuildRequest) -> BuildOutcome: ...

@@ -12,14 +12,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 import time
-import uuid
 from pathlib import Path
 
 from rebuildx.engine.base import BuildOutcome, BuildRequest
 from rebuildx.errors import BuildError, RebuildxError, TreeError
 from rebuildx.model import Package
-from rebuildx.oci import check_layout, manifest_digest
 from rebuildx.proc import stop_group
 from rebuildx.templating import url_file, version_forms
 from rebuildx.workspace import Workspace
@@ -107,15 +106,45 @@ def build_env(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+_staging_locks: dict[str, threading.Lock] = {}
+_staging_guard = threading.Lock()
+
+
 def stage_fetch_dir(workspace: Workspace, package: Package) -> None:
-    """What the Makefile does before each build: replace `packages/<stage>/<origin>/fetch` with
-    hard links to the verified files of `fetch/<stage>/<origin>/` (a copy across filesystems)."""
+    """What the Makefile does before each build: make `packages/<stage>/<origin>/fetch` hold hard
+    links to the verified files of `fetch/<stage>/<origin>/` (copies across filesystems).
+
+    Subpackages of one origin share that directory and may build at once, so it is replaced only
+    when it differs from fetch/, under a lock per origin (make -j would race here).
+    """
     src = workspace.root / package.fetch_dir
     dst = workspace.root / package.directory / "fetch"
-    shutil.rmtree(dst, ignore_errors=True)
-    dst.mkdir(parents=True)
-    src.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=_link_or_copy)
+    with _staging_guard:
+        lock = _staging_locks.setdefault(str(dst), threading.Lock())
+    with lock:
+        src.mkdir(parents=True, exist_ok=True)
+        if _same_tree(src, dst):
+            return
+        shutil.rmtree(dst, ignore_errors=True)
+        dst.mkdir(parents=True)
+        shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=_link_or_copy)
+
+
+def _same_tree(src: Path, dst: Path) -> bool:
+    if not dst.is_dir():
+        return False
+    ours = {p.relative_to(src): p for p in src.rglob("*") if p.is_file()}
+    theirs = {p.relative_to(dst): p for p in dst.rglob("*") if p.is_file()}
+    if ours.keys() != theirs.keys():
+        return False
+    return all(_same_file(ours[k], theirs[k]) for k in ours)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    sa, sb = a.stat(), b.stat()
+    if (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino):
+        return True
+    return sa.st_size == sb.st_size and a.read_bytes() == b.read_bytes()
 
 
 def _link_or_copy(src: str, dst: str) -> None:
@@ -123,18 +152,6 @@ def _link_or_copy(src: str, dst: str) -> None:
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
-
-
-def replace_dir(new: Path, final: Path) -> None:
-    """Put a finished directory in place; `final` never exists half-written."""
-    if final.exists():
-        trash = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
-        final.rename(trash)
-        new.rename(final)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        new.rename(final)
 
 
 class BuildxEngine:
@@ -146,26 +163,21 @@ class BuildxEngine:
         self.workspace = workspace
         self.timeout = timeout
 
+    def command(self, request: BuildRequest) -> list[str]:
+        return buildx_argv(request.package, request.platform, no_cache=request.no_cache)
+
     def build(self, request: BuildRequest) -> BuildOutcome:
         package, ws = request.package, self.workspace
         ws.logs.mkdir(parents=True, exist_ok=True)
-        ws.tmp.mkdir(parents=True, exist_ok=True)
         log = ws.logs / f"{package.full_name}.log"
-        tmp = ws.tmp / f"{package.full_name}-{uuid.uuid4().hex[:8]}"
         start = time.monotonic()
         try:
             stage_fetch_dir(ws, package)
-            argv = buildx_argv(package, request.platform, no_cache=request.no_cache)
-            tmp.mkdir()
-            self._run(argv, tmp, log)
-            check_layout(tmp)
-            digest = manifest_digest(tmp)
-            replace_dir(tmp, ws.out_entry(package.full_name))
+            argv = self.command(request)
+            self._run(argv, request.dest, log)
         except RebuildxError as e:
-            return BuildOutcome(package.full_name, False, None, time.monotonic() - start, log, str(e))
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return BuildOutcome(package.full_name, True, digest, time.monotonic() - start, log)
+            return BuildOutcome(package.full_name, False, time.monotonic() - start, log, str(e))
+        return BuildOutcome(package.full_name, True, time.monotonic() - start, log)
 
     def _run(self, argv: list[str], dest: Path, log: Path) -> None:
         """`docker buildx build … | tar -C dest -mx`, as the Makefile pipes it."""

@@ -1,0 +1,171 @@
+"""`rebuildx build`: a plan's packages through an engine, resumable, each out/ entry atomic.
+
+Per package: compute its input key (inputs.py); keep a valid out/ entry whose recorded key is
+unchanged; else build into a temporary directory and install it (outputs.py); record every
+attempt (state.py). The scheduler (scheduler.py) decides what runs when.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rebuildx.engine.base import BuildRequest, Engine
+from rebuildx.errors import RebuildxError
+from rebuildx.inputs import directory_digest, input_key
+from rebuildx.model import DEFAULT_PLATFORM, Package
+from rebuildx.outputs import (clean_leftovers, entry_digest, foreign_entries, install, new_build_dir,
+                              remove_entry, workspace_lock)
+from rebuildx.plan import Plan, make_plan
+from rebuildx.scheduler import Listener, run_schedule
+from rebuildx.state import History
+from rebuildx.tree import Tree
+from rebuildx.workspace import Workspace
+
+
+class Status(enum.Enum):
+    BUILT = "built"
+    UP_TO_DATE = "up-to-date"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    NOT_STARTED = "not started"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    package: str
+    status: Status
+    digest: str | None = None
+    seconds: float = 0.0
+    log: Path | None = None
+    error: str | None = None
+    blocked_by: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (Status.BUILT, Status.UP_TO_DATE)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    jobs: int = 1
+    cold: bool = False
+    keep_going: bool = False
+    force: bool = False  # rebuild the selection even when up to date
+    only: bool = False  # the selection alone, not its closure
+    platform: str = DEFAULT_PLATFORM
+
+
+@dataclass
+class BuildReport:
+    plan: Plan
+    results: list[BuildResult] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status is status)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+
+def default_jobs() -> int:
+    """Concurrent builds: StageX builds use every core themselves, so a few at most, and one
+    per 8 GiB of memory."""
+    cores = os.cpu_count() or 1
+    try:
+        mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        mem_gib = 8
+    return max(1, min(cores // 4, int(mem_gib // 8)))
+
+
+class Builder:
+    """Builds single packages of one tree into one workspace, through one engine."""
+
+    def __init__(self, workspace: Workspace, tree: Tree, engine: Engine, history: History,
+                 engine_identity: str, options: BuildOptions, forced: Iterable[str] = ()) -> None:
+        self.ws, self.tree, self.engine, self.history = workspace, tree, engine, history
+        self.engine_identity, self.options, self.forced = engine_identity, options, set(forced)
+        self._dir_digests: dict[str, str] = {}
+
+    def key(self, package: Package) -> str:
+        deps = {d: entry_digest(self.ws, d, verify=False) or "missing" for d in package.deps}
+        origin = str(package.directory)
+        if origin not in self._dir_digests:
+            self._dir_digests[origin] = directory_digest(self.ws.root / package.directory)
+        # --no-cache changes how, not what: a cold build and a warm one have one key
+        argv = self.engine.command(BuildRequest(package, Path("-"), self.options.platform))
+        return input_key(package, self._dir_digests[origin], argv, deps, self.engine_identity)
+
+    def _request(self, package: Package, dest: Path) -> BuildRequest:
+        return BuildRequest(package, dest, self.options.platform, no_cache=self.options.cold)
+
+    def build(self, name: str) -> BuildResult:
+        package = self.tree.packages[name]
+        key = self.key(package)
+        record = self.history.out_record(name)
+        if (name not in self.forced and record and record.input_key == key
+                and entry_digest(self.ws, name) == record.digest):
+            return BuildResult(name, Status.UP_TO_DATE, record.digest)
+        dest = new_build_dir(self.ws, name)
+        started = time.time()
+        try:
+            outcome = self.engine.build(self._request(package, dest))
+            digest, error = None, outcome.error
+            if outcome.ok:
+                try:
+                    digest = install(self.ws, self.history, name, dest, key)
+                except RebuildxError as e:
+                    error = str(e)
+        finally:
+            shutil.rmtree(dest, ignore_errors=True)
+        self.history.record_build(name, input_key=key, ok=digest is not None, digest=digest,
+                                  seconds=outcome.seconds, engine=self.engine_identity,
+                                  log=str(outcome.log), error=error, started=started)
+        status = Status.BUILT if digest else Status.FAILED
+        return BuildResult(name, status, digest, outcome.seconds, outcome.log, error)
+
+
+def run_build(workspace: Workspace, tree: Tree, words: Iterable[str], options: BuildOptions,
+              engine: Engine, engine_identity: str, *, listener: Listener | None = None,
+              before: Callable[[Plan], None] | None = None) -> BuildReport:
+    """Plan the selection, then build it: cold, resumed, or incremental as `options` say.
+    `before(plan)` runs first (the fetch step), so a missing source stops everything early."""
+    history = History(workspace)
+    durations = history.durations()
+    plan = make_plan(tree, words, platform=options.platform, weights=durations or None, only=options.only)
+    if before:
+        before(plan)
+    with workspace_lock(workspace):
+        clean_leftovers(workspace)
+        if options.cold:
+            foreign = foreign_entries(workspace, history)
+            if foreign:
+                raise RebuildxError(
+                    f"--cold refuses to start: out/ holds entries rebuildx did not build for this tree "
+                    f"({', '.join(foreign)}), e.g. from `make preseed` or another tool; remove them "
+                    f"(rm -rf {' '.join('out/' + f for f in foreign)}) or build without --cold")
+            for name in plan.names:
+                remove_entry(workspace, history, name)
+        forced = plan.names if options.cold else (plan.selected if options.force else ())
+        builder = Builder(workspace, tree, engine, history, engine_identity, options, forced)
+        weight = (lambda n: durations.get(n, 1.0))
+        priority = plan.graph.remaining_path(set(plan.names), weight)
+        schedule = run_schedule(plan.names, plan.graph.deps, builder.build, lambda r: r.ok,
+                                jobs=options.jobs, priority=priority, keep_going=options.keep_going,
+                                listener=listener)
+    report = BuildReport(plan)
+    for name in plan.names:
+        if name in schedule.results:
+            report.results.append(schedule.results[name])
+        elif name in schedule.blocked:
+            report.results.append(BuildResult(name, Status.BLOCKED, blocked_by=schedule.blocked[name]))
+        else:
+            report.results.append(BuildResult(name, Status.NOT_STARTED))
+    return report

@@ -1,0 +1,60 @@
+"""`rebuildx build`: build the selection and its closure as StageX's make would, in parallel."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from rebuildx.build import BuildOptions, BuildReport, Status, default_jobs, run_build
+from rebuildx.cli.options import tree_option
+from rebuildx.cli.progress import BuildProgress
+from rebuildx.engine.buildx import BuildxEngine
+from rebuildx.engine.check import require_engine
+from rebuildx.errors import BuildError
+from rebuildx.model import DEFAULT_PLATFORM
+from rebuildx.proc import tail_lines
+from rebuildx.tree import load_tree
+from rebuildx.workspace import Workspace
+
+
+@click.command()
+@click.argument("selection", nargs=-1)
+@tree_option
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Concurrent builds (default: from cores and memory).")
+@click.option("--cold", is_flag=True, help="Clear the selection's out/ entries and build without any cache.")
+@click.option("--keep-going", "-k", is_flag=True, help="After a failure, build everything that does not depend on it.")
+@click.option("--force", is_flag=True, help="Rebuild the selection even when it is up to date.")
+@click.option("--only", is_flag=True, help="The selection alone; its deps must already be in out/.")
+@click.option("--platform", default=DEFAULT_PLATFORM, show_default=True,
+              help="Platform for packages that do not pin one.")
+def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bool, keep_going: bool,
+          force: bool, only: bool, platform: str) -> None:
+    """Build SELECTION (default: all) and its dependency closure into out/."""
+    tree = load_tree(tree_dir)
+    workspace = Workspace(tree.root)
+    info = require_engine()
+    options = BuildOptions(jobs=jobs or default_jobs(), cold=cold, keep_going=keep_going,
+                           force=force, only=only, platform=platform)
+    with BuildProgress() as progress:
+        report = run_build(workspace, tree, selection, options, BuildxEngine(workspace), info.identity,
+                           listener=progress, before=progress.planned)
+    _summarise(report)
+    if not report.ok:
+        sys.exit(BuildError.exit_code)
+
+
+def _summarise(report: BuildReport) -> None:
+    counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status if report.count(s))
+    click.echo(f"{len(report.results)} packages: {counts}")
+    for r in report.results:
+        if r.status is Status.FAILED:
+            click.echo(f"FAILED {r.package}: {r.error}", err=True)
+            for line in tail_lines(r.log, 15) if r.log else []:
+                click.echo(f"  | {line}", err=True)
+            if r.log:
+                click.echo(f"  whole log: {r.log}", err=True)
+        elif r.status is Status.BLOCKED:
+            click.echo(f"BLOCKED {r.package}: its dep {r.blocked_by} failed", err=True)

@@ -1,0 +1,74 @@
+"""The state DB: every build attempt, and which `out/` entries rebuildx itself put there.
+
+A row of `out_entries` is written *before* the entry is renamed into `out/` and names its digest,
+so after a crash at any moment an entry in `out/` is ours exactly when its digest is the one
+recorded; nothing depends on the rename and the record happening together.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from rebuildx.workspace import Workspace
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS builds (
+  id INTEGER PRIMARY KEY, package TEXT NOT NULL, input_key TEXT, ok INTEGER NOT NULL,
+  digest TEXT, seconds REAL, started REAL, engine TEXT, log TEXT, error TEXT);
+CREATE INDEX IF NOT EXISTS builds_package ON builds(package);
+CREATE TABLE IF NOT EXISTS out_entries (
+  package TEXT PRIMARY KEY, input_key TEXT NOT NULL, digest TEXT NOT NULL, recorded REAL NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class OutRecord:
+    package: str
+    input_key: str
+    digest: str
+
+
+class History:
+    """Build history and out/ ownership, in `.rebuildx/state.sqlite`. Safe across threads
+    (each call opens its own short transaction on one connection guarded by SQLite)."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self._conn = workspace.state_db()
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def _exec(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    def record_build(self, package: str, *, input_key: str | None, ok: bool, digest: str | None,
+                     seconds: float, engine: str, log: str, error: str | None,
+                     started: float | None = None) -> None:
+        self._exec(
+            "INSERT INTO builds (package, input_key, ok, digest, seconds, started, engine, log, error)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (package, input_key, int(ok), digest, seconds, started or time.time(), engine, log, error))
+
+    def durations(self) -> dict[str, float]:
+        """The duration of each package's latest successful build."""
+        rows = self._exec(
+            "SELECT package, seconds FROM builds WHERE ok = 1 AND seconds IS NOT NULL ORDER BY id")
+        return {package: seconds for package, seconds in rows}
+
+    def last_failure(self, package: str) -> str | None:
+        rows = self._exec("SELECT ok, error FROM builds WHERE package = ? ORDER BY id DESC LIMIT 1", (package,))
+        return rows[0][1] if rows and not rows[0][0] else None
+
+    def claim_out(self, package: str, input_key: str, digest: str) -> None:
+        """Record that the entry about to be renamed into out/ is ours (before the rename)."""
+        self._exec("INSERT OR REPLACE INTO out_entries VALUES (?,?,?,?)",
+                           (package, input_key, digest, time.time()))
+
+    def out_record(self, package: str) -> OutRecord | None:
+        rows = self._exec("SELECT package, input_key, digest FROM out_entries WHERE package = ?", (package,))
+        return OutRecord(*rows[0]) if rows else None
+
+    def forget_out(self, package: str) -> None:
+        self._exec("DELETE FROM out_entries WHERE package = ?", (package,))
