@@ -204,7 +204,8 @@ ADD fetch/${ALPHA_SOURCE} /src/
 ADD fetch/${BETA_SOURCE} /src/
 RUN --network=none mkdir -p /rootfs/usr/share/pair \\
  && cat /src/alpha-${ALPHA_VERSION}/alpha.txt /src/beta-${BETA_VERSION}/beta.txt > /rootfs/usr/share/pair/both.txt \\
- && echo ${BETA_GIT_SHA} > /rootfs/usr/share/pair/sha
+ && echo ${BETA_GIT_SHA} > /rootfs/usr/share/pair/sha \\
+ && cp /usr/bin/hello /rootfs/usr/share/pair/hello-copy
 
 FROM scratch AS package
 COPY --from=build /rootfs/ /

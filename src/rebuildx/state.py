@@ -72,3 +72,36 @@ class History:
 
     def forget_out(self, package: str) -> None:
         self._exec("DELETE FROM out_entries WHERE package = ?", (package,))
+
+
+_LEDGER = """
+CREATE TABLE IF NOT EXISTS verdicts (
+  id INTEGER PRIMARY KEY, release TEXT NOT NULL, package TEXT NOT NULL, verdict TEXT NOT NULL,
+  local TEXT, published TEXT, deps_from TEXT NOT NULL, recorded REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS verdicts_release ON verdicts(release, package);
+"""
+
+
+class Ledger:
+    """Every verdict a verification reached, per release. A package is *chain-verified* when it
+    and every package in its closure have MATCHed (closure or published-deps mode): by induction
+    from the seed, its published image is then what its source produces."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self._conn = workspace.state_db()
+        self._conn.executescript(_LEDGER)
+        self._lock = threading.Lock()
+
+    def record(self, release: str, package: str, verdict: str, local: str | None,
+               published: str | None, deps_from: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO verdicts (release, package, verdict, local, published, deps_from, recorded)"
+                " VALUES (?,?,?,?,?,?,?)", (release, package, verdict, local, published, deps_from, time.time()))
+
+    def latest(self, release: str) -> dict[str, tuple[str, str | None, str]]:
+        """package -> (verdict, published digest, deps_from) of its latest verdict for `release`."""
+        with self._lock:
+            rows = self._conn.execute("SELECT package, verdict, published, deps_from FROM verdicts "
+                                      "WHERE release = ? ORDER BY id", (release,)).fetchall()
+        return {p: (v, d, f) for p, v, d, f in rows}

@@ -33,9 +33,15 @@ def app(verbose: bool) -> None:
 
 
 def _register() -> None:
-    from rebuildx.cli import plan
+    from rebuildx.cli import build, compare, plan, verify
 
     app.add_command(plan.plan)
+    app.add_command(build.build)
+    app.add_command(compare.digests)
+    app.add_command(compare.compare_cmd)
+    app.add_command(verify.verify)
+    app.add_command(verify.status)
+    from rebuildx.cli import fetch; app.add_command(fetch.fetch)
 
 
 _register()

@@ -8,7 +8,10 @@ from pathlib import Path
 import click
 
 from rebuildx.build import BuildOptions, BuildReport, Status, default_jobs, run_build
-from rebuildx.cli.options import tree_option
+from rebuildx.cli.fetch import _run as run_fetch
+from rebuildx.cli.options import sources_options, tree_option
+from rebuildx.fetch import FetchOptions
+from rebuildx.plan import Plan
 from rebuildx.cli.progress import BuildProgress
 from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.engine.check import require_engine
@@ -30,20 +33,37 @@ from rebuildx.workspace import Workspace
 @click.option("--only", is_flag=True, help="The selection alone; its deps must already be in out/.")
 @click.option("--platform", default=DEFAULT_PLATFORM, show_default=True,
               help="Platform for packages that do not pin one.")
+@sources_options
 def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bool, keep_going: bool,
-          force: bool, only: bool, platform: str) -> None:
-    """Build SELECTION (default: all) and its dependency closure into out/."""
+          force: bool, only: bool, platform: str, sources_dir: Path | None, mirrors: tuple[str, ...]) -> None:
+    """Fetch the sources of SELECTION (default: all) and its dependency closure, then build it
+    into out/ exactly as StageX's make does."""
     tree = load_tree(tree_dir)
     workspace = Workspace(tree.root)
     info = require_engine()
     options = BuildOptions(jobs=jobs or default_jobs(), cold=cold, keep_going=keep_going,
                            force=force, only=only, platform=platform)
+    fetch_options = FetchOptions(sources_dir=sources_dir, mirrors=mirrors)
+
+    def before(plan: Plan) -> None:
+        fetch_first(workspace, plan, fetch_options)
+        progress.planned(plan)
+
     with BuildProgress() as progress:
         report = run_build(workspace, tree, selection, options, BuildxEngine(workspace), info.identity,
-                           listener=progress, before=progress.planned)
+                           listener=progress, before=before)
     _summarise(report)
     if not report.ok:
         sys.exit(BuildError.exit_code)
+
+
+def fetch_first(workspace: Workspace, plan: Plan, options: FetchOptions) -> None:
+    """Every source of the plan in place before any build starts; all failures reported at once."""
+    report = run_fetch(workspace, plan.packages, options)
+    click.echo(f"sources: {report.summary()}", err=True)
+    error = report.error()
+    if error:
+        raise error
 
 
 def _summarise(report: BuildReport) -> None:

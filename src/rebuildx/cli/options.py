@@ -10,3 +10,11 @@ tree_option = click.option(
     "--tree", "tree_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
     show_default="current directory", help="A StageX checkout.",
 )
+
+
+def sources_options(f):
+    """`--sources DIR` and `--mirror URL`: where sources come from before the packages' mirrors."""
+    f = click.option("--mirror", "mirrors", multiple=True, metavar="URL",
+                     help="Try URL/<file> before the packages' own mirrors (repeatable).")(f)
+    return click.option("--sources", "sources_dir", type=click.Path(file_okay=False, path_type=Path),
+                        help="A flat directory of source files, taken by name before any network.")(f)

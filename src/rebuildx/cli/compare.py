@@ -1,0 +1,91 @@
+"""`rebuildx digests` and `rebuildx compare`: digest files as `make digests` writes them, and
+verdicts against the published ones."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from rebuildx.cli.options import tree_option
+from rebuildx.compare import Comparison, compare
+from rebuildx.digests import Semantics, local_digests, write_digests
+from rebuildx.errors import RebuildxError
+from rebuildx.plan import make_plan
+from rebuildx.published import PublishedSource, cross_check
+from rebuildx.report import summary_line, table, unified_diff, write_json, write_junit
+from rebuildx.state import History
+from rebuildx.tree import load_tree
+from rebuildx.workspace import Workspace
+
+release_option = click.option("--release", default=None, metavar="YYYY.MM.N",
+                              help="The release: picks the digest semantics (index before 2025.06.1).")
+
+
+@click.command()
+@tree_option
+@release_option
+def digests(tree_dir: Path, release: str | None) -> None:
+    """Write digests/<stage>.txt from out/, byte for byte as `make digests` does."""
+    files = write_digests(Workspace(tree_dir), Semantics.for_release(release))
+    for stage, path in sorted(files.items()):
+        click.echo(f"> {path}")
+
+
+def load_published(tree_root: Path, specs: tuple[str, ...]) -> dict[str, str]:
+    """Published digests from one or two sources; two are cross-checked, a disagreement is an error."""
+    if len(specs) > 2:
+        raise RebuildxError("--published: give one or two sources")
+    loaded = [(s, PublishedSource(s).load(tree_root)) for s in specs]
+    if len(loaded) == 2:
+        disagree = cross_check(loaded[0][1], loaded[1][1])
+        if disagree:
+            raise RebuildxError(f"the published sources {specs[0]} and {specs[1]} disagree on "
+                                f"{len(disagree)} packages: " + "; ".join(disagree[:5]))
+    return loaded[0][1]
+
+
+def comparison_for(tree_dir: Path, selection: tuple[str, ...], published: dict[str, str],
+                   release: str | None) -> tuple[Comparison, dict[str, str], list[str]]:
+    tree = load_tree(tree_dir)
+    ws = Workspace(tree.root)
+    local = local_digests(ws, Semantics.for_release(release))
+    names = make_plan(tree, selection).names
+    if not selection or list(selection) == ["all"]:
+        names += sorted(n for n in published.keys() | local.keys() if n not in tree.packages)
+    history = History(ws)
+    failed = {n: e for n in names if (e := history.last_failure(n)) is not None}
+    return compare(names, local, published, failed), local, names
+
+
+@click.command(name="compare")
+@click.argument("selection", nargs=-1)
+@tree_option
+@release_option
+@click.option("--published", "published_specs", multiple=True, metavar="SRC",
+              help="git:<ref>, a URL of a digests/ folder, or a directory; twice to cross-check "
+                   "(default: git:HEAD of the tree).")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report.")
+@click.option("--diff", "as_diff", is_flag=True, help="Print `diff -u published local`.")
+def compare_cmd(selection: tuple[str, ...], tree_dir: Path, release: str | None,
+                published_specs: tuple[str, ...], as_json: bool, junit: Path | None, as_diff: bool) -> None:
+    """A verdict per package of SELECTION (default: all) and its closure: MATCH, MISMATCH,
+    NOT_BUILT, UNPUBLISHED or FAILED. Exit 0 only when every one MATCHes."""
+    published = load_published(tree_dir, published_specs or ("git:HEAD",))
+    result, local, names = comparison_for(tree_dir, selection, published, release)
+    if junit:
+        write_junit(result, junit)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=1))
+    elif as_diff:
+        click.echo(unified_diff(published, local, names), nl=False)
+    else:
+        from rich.console import Console
+
+        console = Console()
+        console.print(table(result))
+        console.print(summary_line(result))
+    sys.exit(result.exit_code)

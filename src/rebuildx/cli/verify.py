@@ -1,0 +1,120 @@
+"""`rebuildx verify` and `rebuildx status`: reproduce a release, and what the ledger knows of it."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from rebuildx.build import default_jobs
+from rebuildx.checkout import DEFAULT_REPO, prepare
+from rebuildx.cli.build import fetch_first
+from rebuildx.cli.compare import load_published
+from rebuildx.cli.options import sources_options
+from rebuildx.cli.progress import BuildProgress
+from rebuildx.engine.buildx import BuildxEngine
+from rebuildx.engine.check import require_engine
+from rebuildx.errors import RebuildxError
+from rebuildx.fetch import FetchOptions
+from rebuildx.graph import Graph
+from rebuildx.ledger import release_status
+from rebuildx.model import DEFAULT_PLATFORM
+from rebuildx.plan import Plan
+from rebuildx.published_images import from_layout_dir
+from rebuildx.report import summary_line, table, write_junit
+from rebuildx.state import Ledger
+from rebuildx.tree import load_tree
+from rebuildx.verify import VerifyOptions, verify_closure, verify_published_deps, write_report
+from rebuildx.workspace import Workspace
+
+
+def _tree_dir(tree: Path | None) -> Path:
+    if tree is not None:
+        return tree
+    return Path(".") if (Path("packages").is_dir() and Path(".git").exists()) else Path("stagex")
+
+
+@click.command()
+@click.argument("selection", nargs=-1)
+@click.option("--release", required=True, metavar="YYYY.MM.N", help="The release to reproduce.")
+@click.option("--tree", "tree_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="A StageX checkout (default: the current directory if it is one, else ./stagex, cloned).")
+@click.option("--repo", default=None, metavar="URL", help=f"Clone from here when there is no checkout "
+              f"(default: {DEFAULT_REPO}).")
+@click.option("--allow-dirty", is_flag=True, help="Verify a checkout with local changes or at another commit.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Concurrent builds.")
+@click.option("--deps", type=click.Choice(["built", "published"]), default="built", show_default=True,
+              help="built: build the closure cold; published: build each selected package against "
+                   "its deps' published images.")
+@click.option("--deps-from", "deps_from", default=None, metavar="DIR",
+              help="With --deps published: a local directory of OCI layouts holding the published images.")
+@click.option("--published", "published_specs", multiple=True, metavar="SRC",
+              help="Another source of the published digests to cross-check (URL or directory).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the JSON report (default: .rebuildx/reports/verify-<release>.json).")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write a JUnit XML report.")
+@click.option("--platform", default=DEFAULT_PLATFORM, show_default=True)
+@sources_options
+def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo: str | None,
+           allow_dirty: bool, jobs: int | None, deps: str, deps_from: str | None,
+           published_specs: tuple[str, ...], report_path: Path | None, junit: Path | None,
+           platform: str, sources_dir: Path | None, mirrors: tuple[str, ...]) -> None:
+    """Reproduce RELEASE: check out, fetch, build cold, write digests, compare with the release's
+    published digests. SELECTION (default: everything) is built with its closure."""
+    info = require_engine()
+    checkout = prepare(_tree_dir(tree_dir), release, repo=repo or DEFAULT_REPO, allow_dirty=allow_dirty)
+    published = load_published(checkout.root, (f"git:{checkout.commit}", *published_specs))
+    ws = Workspace(checkout.root)
+    options = VerifyOptions(selection=selection, jobs=jobs or default_jobs(), platform=platform, deps=deps)
+    fetch_options = FetchOptions(sources_dir=sources_dir, mirrors=mirrors)
+    engine = BuildxEngine(ws)
+
+    def before(plan: Plan) -> None:
+        fetch_first(ws, plan, fetch_options)
+        progress.planned(plan)
+
+    with BuildProgress() as progress:
+        if deps == "published":
+            if not deps_from:
+                raise RebuildxError("--deps published needs --deps-from DIR (registry pulls come with `explain`)")
+            result = verify_published_deps(checkout, published, options, engine, info.identity,
+                                           from_layout_dir(Path(deps_from)), before=before, listener=progress)
+        else:
+            result = verify_closure(checkout, published, options, engine, info.identity,
+                                    before=before, listener=progress)
+    path = write_report(result, report_path or ws.state_dir / "reports" / f"verify-{release}.json")
+    if junit:
+        write_junit(result.comparison, junit)
+    from rich.console import Console
+
+    console = Console()
+    console.print(table(result.comparison))
+    console.print(summary_line(result.comparison))
+    console.print(f"release {release} = {checkout.ref} at {checkout.commit[:12]}; report: {path}")
+    sys.exit(result.comparison.exit_code)
+
+
+@click.command()
+@click.option("--release", required=True, metavar="YYYY.MM.N")
+@click.option("--tree", "tree_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default="current directory", help="A StageX checkout.")
+@click.option("--json", "as_json", is_flag=True)
+def status(release: str, tree_dir: Path, as_json: bool) -> None:
+    """What the ledger knows of RELEASE: chain-verified, matched, mismatched, failed, unverified."""
+    tree = load_tree(tree_dir)
+    state = release_status(Graph.of(tree.packages), list(tree.packages), Ledger(Workspace(tree.root)).latest(release))
+    if as_json:
+        click.echo(json.dumps({"release": release, "counts": state.counts(), "gaps": state.gaps,
+                               "mismatched": state.mismatched, "failed": state.failed}, indent=1))
+        return
+    c = state.counts()
+    click.echo(f"release {release}: {c['chain_verified']} chain-verified, {c['matched']} matched "
+               f"(closure not all matched), {c['mismatched']} mismatched, {c['failed']} failed, "
+               f"{c['unverified']} unverified")
+    for name, missing in sorted(state.gaps.items()):
+        click.echo(f"  {name}: matched, but not yet: {', '.join(missing[:8])}{' …' if len(missing) > 8 else ''}")
+    for name in state.mismatched:
+        click.echo(f"  {name}: MISMATCH")

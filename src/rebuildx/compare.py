@@ -1,0 +1,91 @@
+"""Verdicts: local digests against published ones, one per package (pure).
+
+Built-but-different (MISMATCH) is never confused with did-not-build (FAILED) or not-there
+(NOT_BUILT, UNPUBLISHED), as in rebuilderd. Exit codes: 0 every selected package MATCHes,
+1 a MISMATCH, 3 a FAILED build, 4 packages not built or not published (nothing worse),
+5 nothing to compare.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+
+
+class Verdict(enum.Enum):
+    MATCH = "MATCH"
+    MISMATCH = "MISMATCH"
+    NOT_BUILT = "NOT_BUILT"
+    UNPUBLISHED = "UNPUBLISHED"
+    FAILED = "FAILED"
+
+
+EXIT_MISMATCH, EXIT_FAILED, EXIT_INCOMPLETE, EXIT_NOTHING = 1, 3, 4, 5
+
+
+@dataclass(frozen=True)
+class PackageVerdict:
+    package: str
+    verdict: Verdict
+    local: str | None
+    published: str | None
+    deps_from: str = "built"  # how its deps were obtained: built here, or published images
+    note: str | None = None
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["verdict"] = self.verdict.value
+        return d
+
+
+@dataclass
+class Comparison:
+    verdicts: list[PackageVerdict] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(v.verdict.value for v in self.verdicts)
+        return {v.value: c.get(v.value, 0) for v in Verdict}
+
+    def summary(self) -> dict:
+        c = self.counts()
+        built = c["MATCH"] + c["MISMATCH"] + c["UNPUBLISHED"]
+        compared = c["MATCH"] + c["MISMATCH"]
+        return {**c, "total": len(self.verdicts), "built": built,
+                "reproduced_percent": round(100.0 * c["MATCH"] / compared, 1) if compared else None}
+
+    @property
+    def exit_code(self) -> int:
+        c = self.counts()
+        if c["NOT_BUILT"] == len(self.verdicts):  # also when there are no verdicts at all
+            return EXIT_NOTHING
+        if c["MISMATCH"]:
+            return EXIT_MISMATCH
+        if c["FAILED"]:
+            return EXIT_FAILED
+        if c["NOT_BUILT"] or c["UNPUBLISHED"]:
+            return EXIT_INCOMPLETE
+        return 0
+
+    def to_json(self) -> dict:
+        return {"format": 1, "verdicts": [v.to_json() for v in self.verdicts], "summary": self.summary()}
+
+
+def compare(names: Iterable[str], local: Mapping[str, str], published: Mapping[str, str],
+            failed: Mapping[str, str] | None = None, deps_from: str = "built") -> Comparison:
+    """A verdict for each name. `failed` maps packages whose latest build failed to its error."""
+    failed = failed or {}
+    out = Comparison()
+    for name in names:
+        mine, theirs = local.get(name), published.get(name)
+        if name in failed:
+            out.verdicts.append(PackageVerdict(name, Verdict.FAILED, None, theirs, deps_from, failed[name]))
+        elif mine is None:
+            out.verdicts.append(PackageVerdict(name, Verdict.NOT_BUILT, None, theirs, deps_from))
+        elif theirs is None:
+            out.verdicts.append(PackageVerdict(name, Verdict.UNPUBLISHED, mine, None, deps_from))
+        else:
+            verdict = Verdict.MATCH if mine == theirs else Verdict.MISMATCH
+            out.verdicts.append(PackageVerdict(name, verdict, mine, theirs, deps_from))
+    return out
