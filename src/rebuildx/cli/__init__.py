@@ -33,7 +33,7 @@ def app(verbose: bool) -> None:
 
 
 def _register() -> None:
-    from rebuildx.cli import build, compare, plan, verify
+    from rebuildx.cli import build, compare, doctor, plan, verify
 
     app.add_command(plan.plan)
     app.add_command(build.build)
@@ -41,6 +41,7 @@ def _register() -> None:
     app.add_command(compare.compare_cmd)
     app.add_command(verify.verify)
     app.add_command(verify.status)
+    app.add_command(doctor.doctor)
     from rebuildx.cli import fetch; app.add_command(fetch.fetch)
 
 

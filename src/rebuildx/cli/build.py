@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from rebuildx.build import BuildOptions, BuildReport, Status, default_jobs, run_build
+from rebuildx.cli.doctor import preflight, support_bundle
 from rebuildx.cli.fetch import _run as run_fetch
 from rebuildx.cli.options import sources_options, tree_option
 from rebuildx.fetch import FetchOptions
@@ -45,7 +46,10 @@ def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bo
                            force=force, only=only, platform=platform)
     fetch_options = FetchOptions(sources_dir=sources_dir, mirrors=mirrors)
 
+    checked: dict = {}
+
     def before(plan: Plan) -> None:
+        checked["doctor"] = preflight(tree.root, plan.packages, release=None, cold=cold, platform=platform)
         fetch_first(workspace, plan, fetch_options)
         progress.planned(plan)
 
@@ -54,7 +58,16 @@ def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bo
                            listener=progress, before=before)
     _summarise(report)
     if not report.ok:
+        bundle_for(tree.root, report, checked.get("doctor"), release=None)
         sys.exit(BuildError.exit_code)
+
+
+def bundle_for(root: Path, report: BuildReport, doctor: tuple | None, release: str | None) -> None:
+    """The support bundle for the first failed package of a report."""
+    failed = next((r for r in report.results if r.status is Status.FAILED), None)
+    facts, findings = doctor if doctor else (None, [])
+    support_bundle(root, facts=facts, findings=findings, release=release,
+                   failing_package=failed.package if failed else None, failing_log=failed.log if failed else None)
 
 
 def fetch_first(workspace: Workspace, plan: Plan, options: FetchOptions) -> None:

@@ -11,7 +11,8 @@ import click
 
 from rebuildx.build import default_jobs
 from rebuildx.checkout import DEFAULT_REPO, prepare
-from rebuildx.cli.build import fetch_first
+from rebuildx.cli.build import bundle_for, fetch_first
+from rebuildx.cli.doctor import preflight
 from rebuildx.cli.compare import load_published
 from rebuildx.cli.options import sources_options
 from rebuildx.cli.progress import BuildProgress
@@ -72,7 +73,12 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
     fetch_options = FetchOptions(sources_dir=sources_dir, mirrors=mirrors)
     engine = BuildxEngine(ws)
 
+    checked: dict = {}
+
     def before(plan: Plan) -> None:
+        checked["doctor"] = preflight(checkout.root, plan.packages, release=release, cold=True,
+                                      platform=platform) if not allow_dirty else preflight(
+            checkout.root, plan.packages, release=None, cold=True, platform=platform)
         fetch_first(ws, plan, fetch_options)
         progress.planned(plan)
 
@@ -94,6 +100,8 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
     console.print(table(result.comparison))
     console.print(summary_line(result.comparison))
     console.print(f"release {release} = {checkout.ref} at {checkout.commit[:12]}; report: {path}")
+    if result.build and not result.build.ok:
+        bundle_for(checkout.root, result.build, checked.get("doctor"), release)
     sys.exit(result.comparison.exit_code)
 
 

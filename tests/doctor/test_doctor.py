@@ -1,0 +1,126 @@
+"""doctor: pure checks over facts, and the real thing against engines set up wrong."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from rebuildx.doctor import Facts, Level, diagnose, release_minimum
+from rebuildx.engine.check import EngineInfo
+
+GOOD = dict(machine="x86_64", ram_bytes=64 * 2**30, free_disk_bytes=900 * 10**9,
+            disk_needed_bytes=500 * 10**9, engine=EngineInfo("29.1.5", "v0.30.1", True))
+
+
+def levels(facts: Facts) -> dict[str, Level]:
+    return {f.check: f.level for f in diagnose(facts)}
+
+
+def test_a_good_machine_passes_everything():
+    assert set(levels(Facts(**GOOD)).values()) == {Level.PASS}
+
+
+@pytest.mark.parametrize("change, check, level, fix_part", [
+    (dict(machine="aarch64"), "cpu", Level.FAIL, "x86_64"),
+    (dict(ram_bytes=2 * 2**30), "ram", Level.FAIL, "4 GiB"),
+    (dict(ram_bytes=8 * 2**30), "ram", Level.WARN, "fewer --jobs"),
+    (dict(free_disk_bytes=100 * 10**9), "disk", Level.FAIL, "free disk"),
+    (dict(engine=None, engine_error="no Docker engine answers"), "docker", Level.FAIL, "scripts/setup"),
+    (dict(engine=EngineInfo("20.10.24", "v0.13.1", True)), "docker", Level.FAIL, "Docker >= 25"),
+    (dict(engine=EngineInfo("26.1.5", "0.13.1", True)), "docker", Level.WARN, "upgrade Docker"),
+    (dict(engine=EngineInfo("29.1.5", "0.13.1", True)), "buildx", Level.WARN, "docker-buildx"),
+    (dict(engine=EngineInfo("29.1.5", "0.30.1", False)), "containerd store", Level.FAIL, "containerd-snapshotter"),
+    (dict(git=False), "git", Level.FAIL, "apt-get install git"),
+    (dict(release="2026.03.0", checkout_problem="at 1234, not at release"), "checkout", Level.FAIL, "branch"),
+    (dict(foreign_out=["core-bash"]), "out/", Level.WARN, "rm -rf out/core-bash"),
+    (dict(stale_fetch=["fetch/core/bash/old.tar.gz"]), "fetch/", Level.WARN, "remove"),
+    (dict(cold=True, buildkit_cache_bytes=5 * 10**9), "buildkit cache", Level.WARN, "docker buildx prune"),
+    (dict(unreachable_mirrors=["https://ftp.gnu.org"]), "mirrors", Level.WARN, "--sources"),
+])
+def test_each_problem_is_found_with_its_fix(change, check, level, fix_part):
+    findings = {f.check: f for f in diagnose(Facts(**{**GOOD, **change}))}
+    assert findings[check].level is level
+    assert fix_part in (findings[check].fix or "")
+    assert fix_part in findings[check].line()
+
+
+def test_release_minimums_follow_compat_sh():
+    assert release_minimum("2026.03.0") == ((29, 1, 5), (0, 30, 1))
+    assert release_minimum("2025.11.0") == ((26, 0, 0), (0, 13, 0))
+    # an older engine is a warning, not a failure: it reproduces packages too
+    assert levels(Facts(**{**GOOD, "release": "2025.11.0", "engine": EngineInfo("26.1.5", "0.13.1", True)}))[
+        "docker"] is Level.PASS
+
+
+@pytest.fixture
+def dockerd_without_containerd_store():
+    """A second, real dockerd on its own socket, with the classic overlay2 store."""
+    d = Path(tempfile.mkdtemp(prefix="rbx-d2-", dir="/tmp"))
+    (d / "daemon.json").write_text("{}")
+    sock = d / "docker.sock"
+    proc = subprocess.Popen(
+        ["dockerd", "--host", f"unix://{sock}", "--data-root", str(d / "data"), "--exec-root", str(d / "exec"),
+         "--pidfile", str(d / "pid"), "--config-file", str(d / "daemon.json"), "--iptables=false",
+         "--ip6tables=false", "--bridge=none", "--containerd", "/run/containerd/containerd.sock",
+         "--containerd-namespace", d.name, "--containerd-plugins-namespace", d.name + "-p"],
+        stdout=subprocess.DEVNULL, stderr=open(d / "log", "wb"), start_new_session=True)
+    env = {**os.environ, "DOCKER_HOST": f"unix://{sock}"}
+    for _ in range(120):
+        if subprocess.run(["docker", "info"], env=env, capture_output=True).returncode == 0:
+            break
+        time.sleep(0.25)
+    else:
+        proc.kill()
+        pytest.fail(f"second dockerd did not start: {(d / 'log').read_text()[-2000:]}")
+    yield env
+    proc.terminate()
+    proc.wait(timeout=30)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_doctor_and_build_against_an_engine_without_the_containerd_store(engine, fixture_tree,
+                                                                          dockerd_without_containerd_store):
+    env = dockerd_without_containerd_store
+    cmd = [sys.executable, "-m", "rebuildx"]
+    done = subprocess.run([*cmd, "doctor", "--tree", str(fixture_tree.root), "--json", "--air-gapped"],
+                          env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    store = next(f for f in json.loads(done.stdout)["findings"] if f["check"] == "containerd store")
+    assert store["level"] == "fail" and "containerd-snapshotter" in store["fix"]
+    done = subprocess.run([*cmd, "build", "--tree", str(fixture_tree.root)], env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        "rebuildx: error: Docker runs without the containerd image store")
+    assert "containerd-snapshotter" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_engine_at_all_is_one_line(fixture_tree, tmp_path):
+    env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/nothing.sock"}
+    done = subprocess.run([sys.executable, "-m", "rebuildx", "build", "--tree", str(fixture_tree.root)],
+                          env=env, capture_output=True, text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "no Docker engine answers" in done.stderr and "scripts/setup" in done.stderr
+
+
+def test_failing_build_writes_a_support_bundle(engine, fixture_tree):
+    (fixture_tree.root / "packages/core/hello/Containerfile").write_text(
+        "FROM stagex/bootstrap-seed\nRUN --network=none echo the-last-words && exit 9\n")
+    done = subprocess.run([sys.executable, "-m", "rebuildx", "build", "core-hello", "--tree",
+                           str(fixture_tree.root)], capture_output=True, text=True)
+    assert done.returncode == 1
+    bundle = fixture_tree.root / ".rebuildx/support-bundle.md"
+    assert f"support bundle (paste it into the StageX chat room): {bundle}" in done.stderr
+    text = bundle.read_text()
+    for field in ("- release:", "- commit:", "- docker: client", "- buildx: github.com/docker/buildx",
+                  "- containerd: containerd", "- cpu: x86_64", "- ram:", "- free disk:",
+                  "- command: `rebuildx build core-hello --tree", "- failing package: core-hello",
+                  "## doctor", "pass  containerd store: on", "the-last-words"):
+        assert field in text, field
