@@ -203,3 +203,16 @@ def test_fetch_dir_on_another_filesystem(tmp_path: Path, mirror1: MirrorServer) 
         assert [r.outcome for r in fetch(tmp_path).results] == [Outcome.PRESENT] * 2
     finally:
         shutil.rmtree(target_dir)
+
+
+def test_warm_run_trusts_the_record_and_rehash_does_not(tmp_path: Path, mirror1: MirrorServer) -> None:
+    one_source(tmp_path, [mirror1.add("/a.tgz", A)])
+    fetch(tmp_path)
+    target = tmp_path / "fetch/core/foo/a.tgz"
+    st = target.stat()
+    with open(target, "r+b") as f:  # same inode, size and (restored) mtime: only a hash can tell
+        f.write(b"X")
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert [r.outcome for r in fetch(tmp_path).results] == [Outcome.PRESENT]  # not read again
+    assert [r.outcome for r in fetch(tmp_path, rehash=True).results] == [Outcome.FETCHED]
+    assert target.read_bytes() == A and len(mirror1.hits("/a.tgz")) == 2
