@@ -185,3 +185,16 @@ def test_sigkill_at_random_moments_never_leaves_partial_out(tmp_path, identity):
         assert resumed.returncode == 0, f"trial {trial}: resume failed: {err[-2000:]}"
         assert out_digests(tree.root) == clean, f"trial {trial}"
         assert not list(out.glob(".*")), f"trial {trial}: leftovers in out/"
+
+
+def test_staging_skips_dot_names_like_the_shell_glob(fixture_tree):
+    from rebuildx.engine.buildx import stage_fetch_dir
+
+    fixture_tree.prefill_fetch()
+    (fixture_tree.root / "fetch/core/hello/.partial-leftover").write_bytes(b"not verified")
+    package = load_tree(fixture_tree.root).packages["core-hello"]
+    stage_fetch_dir(Workspace(fixture_tree.root), package)
+    staged = sorted(p.name for p in (fixture_tree.root / "packages/core/hello/fetch").iterdir())
+    assert staged == ["hello-1.2.3.tar.gz"]
+    src = fixture_tree.root / "fetch/core/hello/hello-1.2.3.tar.gz"
+    assert (fixture_tree.root / "packages/core/hello/fetch/hello-1.2.3.tar.gz").stat().st_ino == src.stat().st_ino

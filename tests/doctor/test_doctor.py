@@ -62,12 +62,14 @@ def test_release_minimums_follow_compat_sh():
 
 @pytest.fixture
 def dockerd_without_containerd_store():
-    """A second, real dockerd on its own socket, with the classic overlay2 store."""
+    """A second, real dockerd on its own socket, with the classic overlay2 store. It runs in its
+    own network namespace: a dockerd started with --bridge=none deletes the host's docker0,
+    which would break the main engine's RUN steps."""
     d = Path(tempfile.mkdtemp(prefix="rbx-d2-", dir="/tmp"))
     (d / "daemon.json").write_text("{}")
     sock = d / "docker.sock"
     proc = subprocess.Popen(
-        ["dockerd", "--host", f"unix://{sock}", "--data-root", str(d / "data"), "--exec-root", str(d / "exec"),
+        ["unshare", "--net", "dockerd", "--host", f"unix://{sock}", "--data-root", str(d / "data"), "--exec-root", str(d / "exec"),
          "--pidfile", str(d / "pid"), "--config-file", str(d / "daemon.json"), "--iptables=false",
          "--ip6tables=false", "--bridge=none", "--containerd", "/run/containerd/containerd.sock",
          "--containerd-namespace", d.name, "--containerd-plugins-namespace", d.name + "-p"],

@@ -9,7 +9,7 @@ import click
 
 from rebuildx.build import BuildOptions, BuildReport, Status, default_jobs, run_build
 from rebuildx.cli.doctor import preflight, support_bundle
-from rebuildx.cli.fetch import _run as run_fetch
+from rebuildx.cli.fetch import run_fetch
 from rebuildx.cli.options import sources_options, tree_option
 from rebuildx.fetch import FetchOptions
 from rebuildx.plan import Plan

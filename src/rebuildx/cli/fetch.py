@@ -43,7 +43,7 @@ def fetch(selection: tuple[str, ...], tree_dir: Path, only: bool, jobs: int, sou
     options = FetchOptions(sources_dir=sources_dir, mirrors=mirrors, offline=offline, rehash=rehash,
                            limits=Limits(jobs=jobs, per_host=min(jobs, Limits().per_host)))
     workspace = Workspace(tree.root)
-    report = _run(workspace, packages, options)
+    report = run_fetch(workspace, packages, options)
     if to_dir is not None:
         collected = collect_sources(workspace, report, to_dir)
         click.echo(f"{to_dir}: {len(collected.written)} copied, {len(collected.kept)} already there")
@@ -53,7 +53,7 @@ def fetch(selection: tuple[str, ...], tree_dir: Path, only: bool, jobs: int, sou
         raise error
 
 
-def _run(workspace: Workspace, packages: Sequence[Package], options: FetchOptions) -> FetchReport:
+def run_fetch(workspace: Workspace, packages: Sequence[Package], options: FetchOptions) -> FetchReport:
     """A bar on a terminal, plain lines otherwise."""
     from rich.console import Console
 

@@ -127,13 +127,22 @@ def stage_fetch_dir(workspace: Workspace, package: Package) -> None:
             return
         shutil.rmtree(dst, ignore_errors=True)
         dst.mkdir(parents=True)
-        shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=_link_or_copy)
+        for entry in _visible(src):  # `cp -lR fetch/<stage>/<origin>/*`: the shell's * skips dot names
+            if entry.is_dir():
+                shutil.copytree(entry, dst / entry.name, copy_function=_link_or_copy)
+            else:
+                _link_or_copy(str(entry), str(dst / entry.name))
+
+
+def _visible(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if not p.name.startswith("."))
 
 
 def _same_tree(src: Path, dst: Path) -> bool:
     if not dst.is_dir():
         return False
-    ours = {p.relative_to(src): p for p in src.rglob("*") if p.is_file()}
+    ours = {p.relative_to(src): p for top in _visible(src) for p in ([top] if top.is_file() else top.rglob("*"))
+            if p.is_file()}
     theirs = {p.relative_to(dst): p for p in dst.rglob("*") if p.is_file()}
     if ours.keys() != theirs.keys():
         return False
