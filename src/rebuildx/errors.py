@@ -32,3 +32,7 @@ class BuildError(RebuildxError):
 
 class FetchError(RebuildxError):
     """A source could not be had from any mirror with the declared hash."""
+
+
+class RegistryError(RebuildxError):
+    """An OCI registry refused, failed, or answered with bytes that are not what was asked for."""

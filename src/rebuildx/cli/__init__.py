@@ -43,6 +43,7 @@ def _register() -> None:
     app.add_command(verify.status)
     app.add_command(doctor.doctor)
     from rebuildx.cli import fetch; app.add_command(fetch.fetch)
+    from rebuildx.cli import explain; app.add_command(explain.explain)
 
 
 _register()
