@@ -1,0 +1,92 @@
+"""`rebuildx compare`: verdicts, exit codes, and where published digests come from."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from rebuildx.compare import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_MISMATCH, EXIT_NOTHING, Verdict, compare
+from treegen import Mirror
+
+A, B, C = "a" * 64, "b" * 64, "c" * 64
+
+
+def test_verdicts_are_kept_apart():
+    result = compare(["core-x", "core-y", "core-z", "core-w", "core-v"],
+                     local={"core-x": A, "core-y": B, "core-w": C},
+                     published={"core-x": A, "core-y": C, "core-z": A, "core-v": B},
+                     failed={"core-v": "exit 1"})
+    assert [v.verdict for v in result.verdicts] == [Verdict.MATCH, Verdict.MISMATCH, Verdict.NOT_BUILT,
+                                                    Verdict.UNPUBLISHED, Verdict.FAILED]
+    assert result.exit_code == EXIT_MISMATCH
+    assert result.summary()["reproduced_percent"] == 50.0
+
+
+@pytest.mark.parametrize("local, published, failed, code", [
+    ({"core-x": A}, {"core-x": A}, {}, 0),
+    ({"core-x": A}, {"core-x": B}, {}, EXIT_MISMATCH),
+    ({}, {"core-x": A}, {"core-x": "boom"}, EXIT_FAILED),
+    ({"core-x": A, "core-y": A}, {"core-x": A}, {}, EXIT_INCOMPLETE),
+    ({}, {"core-x": A}, {}, EXIT_NOTHING),
+])
+def test_exit_codes_are_distinct(local, published, failed, code):
+    assert compare(sorted(local.keys() | published.keys()), local, published, failed).exit_code == code
+
+
+def rebuildx(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "rebuildx", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture
+def built(upstream, tmp_path):
+    """A workspace whose out/ is the published build, inside a clone at the release."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "-b", "release/2099.01.0", str(upstream.root), str(clone)], check=True)
+    shutil.copytree(upstream.published_out, clone / "out")
+    return clone
+
+
+def test_compare_against_the_checkout_url_and_directory(built, upstream, tmp_path):
+    done = rebuildx("compare", "--tree", str(built), "--json")
+    assert done.returncode == 0, done.stderr
+    assert {v["verdict"] for v in json.loads(done.stdout)["verdicts"]} == {"MATCH"}
+    # a real HTTP server on loopback serving the digests folder, cross-checked with git
+    mirror = Mirror()
+    try:
+        for f in (upstream.published_out.parent / "digests").iterdir():
+            mirror.files[f"/digests/{f.name}"] = f.read_bytes()
+        done = rebuildx("compare", "--tree", str(built), "--published", "git:HEAD",
+                        "--published", f"{mirror.url}/digests")
+        assert done.returncode == 0, done.stderr
+        mirror.files["/digests/core.txt"] = mirror.files["/digests/core.txt"].replace(b"core-hello", b"core-hellx")
+        done = rebuildx("compare", "--tree", str(built), "--published", "git:HEAD",
+                        "--published", f"{mirror.url}/digests")
+        assert done.returncode == 1 and "disagree on 2 packages: core-hello:" in done.stderr
+    finally:
+        mirror.close()
+
+
+def test_compare_diff_and_junit_on_a_mismatch(built, tmp_path):
+    shutil.rmtree(built / "out/core-tool-b")
+    shutil.copytree(built / "out/core-tool-a", built / "out/core-tool-b")
+    junit = tmp_path / "j.xml"
+    done = rebuildx("compare", "--tree", str(built), "--diff", "--junit", str(junit))
+    assert done.returncode == EXIT_MISMATCH
+    minus = [l for l in done.stdout.splitlines() if l.startswith("-") and not l.startswith("---")]
+    plus = [l for l in done.stdout.splitlines() if l.startswith("+") and not l.startswith("+++")]
+    assert len(minus) == len(plus) == 1 and minus[0].endswith(" core-tool-b") and plus[0].endswith(" core-tool-b")
+    assert "--- published/core.txt" in done.stdout
+    suite = ET.parse(junit).getroot()
+    assert suite.get("failures") == "1"
+    assert [c.get("name") for c in suite.findall("testcase") if c.find("failure") is not None] == ["core-tool-b"]
+
+
+def test_nothing_to_compare(built):
+    shutil.rmtree(built / "out")
+    done = rebuildx("compare", "--tree", str(built))
+    assert done.returncode == EXIT_NOTHING and "6 not built" in done.stdout
