@@ -159,7 +159,7 @@ def run_build(workspace: Workspace, tree: Tree, words: Iterable[str], options: B
         priority = plan.graph.remaining_path(set(plan.names), weight)
         schedule = run_schedule(plan.names, plan.graph.deps, builder.build, lambda r: r.ok,
                                 jobs=options.jobs, priority=priority, keep_going=options.keep_going,
-                                listener=listener)
+                                listener=listener, abort=getattr(engine, "cancel", None))
     report = BuildReport(plan)
     for name in plan.names:
         if name in schedule.results:

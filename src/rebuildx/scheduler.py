@@ -41,52 +41,73 @@ class Schedule(Generic[R]):
 
 def run_schedule(order: Sequence[str], deps: Mapping[str, Sequence[str]], run: Callable[[str], R],
                  ok: Callable[[R], bool], *, jobs: int, priority: Mapping[str, float],
-                 keep_going: bool = False, listener: Listener | None = None) -> Schedule[R]:
-    """Build every name of `order` (deps outside it count as done) and return what happened."""
-    listener = listener or _Quiet()
-    nodes = set(order)
-    waiting = {n: {d for d in deps[n] if d in nodes} for n in order}
-    dependents: dict[str, list[str]] = {n: [] for n in order}
-    for n, ds in waiting.items():
-        for d in ds:
-            dependents[d].append(n)
-    ready = [(-priority.get(n, 0.0), n) for n in order if not waiting[n]]
-    heapq.heapify(ready)
-    out: Schedule[R] = Schedule()
-    running: dict[Future[R], str] = {}
-    stopping = False
+                 keep_going: bool = False, listener: Listener | None = None,
+                 abort: Callable[[], None] | None = None) -> Schedule[R]:
+    """Build every name of `order` (deps outside it count as done) and return what happened.
 
-    def block(failed: str) -> None:
-        todo = list(dependents[failed])
-        while todo:
-            n = todo.pop()
-            if n not in out.blocked and n not in out.results:
-                out.blocked[n] = failed
-                todo.extend(dependents[n])
-
+    On an interrupt (Ctrl-C) nothing new starts, `abort()` stops what runs, and the interrupt
+    goes on to the caller once the running builds have returned."""
+    state = _Run(order, deps, priority, listener or _Quiet())
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        while ready or running:
-            while ready and len(running) < jobs and not stopping:
-                _, name = heapq.heappop(ready)
-                if name in out.blocked:
-                    continue
-                listener.started(name)
-                running[pool.submit(run, name)] = name
+        try:
+            state.drive(pool, run, ok, jobs, keep_going)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            if abort:
+                abort()
+            raise
+    state.out.not_started = [n for n in order if n not in state.out.results and n not in state.out.blocked]
+    return state.out
+
+
+class _Run(Generic[R]):
+    def __init__(self, order: Sequence[str], deps: Mapping[str, Sequence[str]],
+                 priority: Mapping[str, float], listener: Listener) -> None:
+        nodes = set(order)
+        self.waiting = {n: {d for d in deps[n] if d in nodes} for n in order}
+        self.dependents: dict[str, list[str]] = {n: [] for n in order}
+        for n, ds in self.waiting.items():
+            for d in ds:
+                self.dependents[d].append(n)
+        self.priority, self.listener = priority, listener
+        self.ready = [(-priority.get(n, 0.0), n) for n in order if not self.waiting[n]]
+        heapq.heapify(self.ready)
+        self.out: Schedule[R] = Schedule()
+
+    def drive(self, pool: ThreadPoolExecutor, run: Callable[[str], R], ok: Callable[[R], bool],
+              jobs: int, keep_going: bool) -> None:
+        running: dict[Future[R], str] = {}
+        stopping = False
+        while self.ready or running:
+            while self.ready and len(running) < jobs and not stopping:
+                _, name = heapq.heappop(self.ready)
+                if name not in self.out.blocked:
+                    self.listener.started(name)
+                    running[pool.submit(run, name)] = name
             if not running:
                 break
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 name = running.pop(future)
                 result = future.result()
-                out.results[name] = result
-                listener.finished(name, result)
+                self.out.results[name] = result
+                self.listener.finished(name, result)
                 if ok(result):
-                    for d in dependents[name]:
-                        waiting[d].discard(name)
-                        if not waiting[d] and d not in out.blocked:
-                            heapq.heappush(ready, (-priority.get(d, 0.0), d))
+                    self._release(name)
                 else:
-                    block(name)
+                    self._block(name)
                     stopping = stopping or not keep_going
-    out.not_started = [n for n in order if n not in out.results and n not in out.blocked]
-    return out
+
+    def _release(self, name: str) -> None:
+        for d in self.dependents[name]:
+            self.waiting[d].discard(name)
+            if not self.waiting[d] and d not in self.out.blocked:
+                heapq.heappush(self.ready, (-self.priority.get(d, 0.0), d))
+
+    def _block(self, failed: str) -> None:
+        todo = list(self.dependents[failed])
+        while todo:
+            n = todo.pop()
+            if n not in self.out.blocked and n not in self.out.results:
+                self.out.blocked[n] = failed
+                todo.extend(self.dependents[n])

@@ -198,3 +198,34 @@ def test_staging_skips_dot_names_like_the_shell_glob(fixture_tree):
     assert staged == ["hello-1.2.3.tar.gz"]
     src = fixture_tree.root / "fetch/core/hello/hello-1.2.3.tar.gz"
     assert (fixture_tree.root / "packages/core/hello/fetch/hello-1.2.3.tar.gz").stat().st_ino == src.stat().st_ino
+
+
+def _pids_in(root: Path) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and Path(os.readlink(proc / "cwd")) == root:
+                pids.append(int(proc.name))
+        except OSError:
+            continue
+    return pids
+
+
+def test_ctrl_c_stops_running_builds(fixture_tree, identity):
+    fixture_tree.prefill_fetch()
+    slow = fixture_tree.root / "packages/core/hello/Containerfile"
+    slow.write_text(slow.read_text().replace("RUN --network=none", "RUN --network=none sleep 60 &&"))
+    proc = _cli(fixture_tree.root, "--jobs", "2", "--cold")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(
+            "buildx" in Path(f"/proc/{p}/cmdline").read_text(errors="replace") for p in _pids_in(fixture_tree.root)
+            if Path(f"/proc/{p}/cmdline").exists()):
+        time.sleep(0.1)
+    time.sleep(3)  # let the slow build reach its sleep
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted" in err
+    time.sleep(1)
+    assert _pids_in(fixture_tree.root) == []  # no buildx or tar left behind
+    assert not (fixture_tree.root / "out/core-hello").exists()

@@ -20,6 +20,10 @@ class _Group(click.Group):
         except RebuildxError as e:
             click.echo(f"rebuildx: error: {e}", err=True)
             sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("rebuildx: interrupted; running builds were stopped, out/ holds only whole entries",
+                       err=True)
+            sys.exit(130)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

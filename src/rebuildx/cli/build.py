@@ -19,6 +19,7 @@ from rebuildx.engine.check import require_engine
 from rebuildx.errors import BuildError
 from rebuildx.model import DEFAULT_PLATFORM
 from rebuildx.proc import tail_lines
+from rebuildx.state import History
 from rebuildx.tree import load_tree
 from rebuildx.workspace import Workspace
 
@@ -51,7 +52,7 @@ def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bo
     def before(plan: Plan) -> None:
         checked["doctor"] = preflight(tree.root, plan.packages, release=None, cold=cold, platform=platform)
         fetch_first(workspace, plan, fetch_options)
-        progress.planned(plan)
+        progress.planned(plan, History(workspace).durations(), options.jobs)
 
     with BuildProgress() as progress:
         report = run_build(workspace, tree, selection, options, BuildxEngine(workspace), info.identity,

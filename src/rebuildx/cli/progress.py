@@ -10,9 +10,10 @@ import threading
 import time
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from rebuildx.plan import Plan
 
@@ -25,7 +26,9 @@ class BuildProgress:
         self.began: dict[str, float] = {}
         self.ended: dict[str, tuple[str, float]] = {}
         self.total = 0
-        self.estimates: dict[str, float] = {}
+        self.plan: Plan | None = None
+        self.durations: dict[str, float] = {}
+        self.jobs = 1
         self.live: Live | None = None
 
     def __enter__(self) -> BuildProgress:
@@ -39,9 +42,26 @@ class BuildProgress:
             self.live.update(self._table())
             self.live.__exit__(*exc)
 
-    def planned(self, plan: Plan) -> None:
+    def planned(self, plan: Plan, durations: dict[str, float] | None = None, jobs: int = 1) -> None:
         self.total = len(plan.packages)
-        self._say(f"plan: {self.total} packages")
+        self.plan, self.durations, self.jobs = plan, durations or {}, jobs
+        eta = self.eta()
+        self._say(f"plan: {self.total} packages" + (f", about {eta / 60:.0f} min" if eta is not None else
+                                                     ", no duration history yet"))
+
+    def eta(self) -> float | None:
+        """Seconds left: max(longest remaining chain, remaining work / jobs), from recorded
+        durations; None while a remaining package has none."""
+        if self.plan is None:
+            return None
+        with self.lock:
+            left = {n for n in self.plan.names if n not in self.ended}
+            elapsed = {n: time.monotonic() - t for n, t in self.began.items() if n in left}
+        if any(n not in self.durations for n in left):
+            return None
+        remaining = {n: max(0.0, self.durations[n] - elapsed.get(n, 0.0)) for n in left}
+        chain, _ = self.plan.graph.longest_path(left, lambda n: remaining[n]) if left else (0.0, [])
+        return max(chain, sum(remaining.values()) / max(1, self.jobs))
 
     def started(self, name: str) -> None:
         with self.lock:
@@ -53,7 +73,9 @@ class BuildProgress:
             took = time.monotonic() - self.began.get(name, time.monotonic())
             self.ended[name] = (result.status.value, took)
         digest = f" {result.digest}" if getattr(result, "digest", None) else ""
-        self._say(f"{result.status.value:<10} {name} ({took:.1f} s){digest}")
+        eta = self.eta() if not self.live else None
+        left = f" · ETA {eta / 60:.1f} min" if eta is not None else ""
+        self._say(f"{result.status.value:<10} {name} ({took:.1f} s){digest}{left}")
 
     def _say(self, line: str) -> None:
         if self.live:
@@ -61,17 +83,20 @@ class BuildProgress:
         else:
             print(f"rebuildx: {line}", file=sys.stderr, flush=True)
 
-    def _table(self) -> Table:
+    def _table(self) -> Group:
         with self.lock:
             running = [n for n in self.began if n not in self.ended]
             failed = sum(1 for s, _ in self.ended.values() if s == "failed")
             done = len(self.ended) - failed
             queued = max(0, self.total - len(self.began))
             now = time.monotonic()
-            table = Table(title=f"done {done} · failed {failed} · running {len(running)} · queued {queued}",
-                          box=None)
+        eta = self.eta()
+        with self.lock:
+            eta_text = f" · ETA {eta / 60:.0f} min" if eta is not None else ""
+            table = Table(box=None)
             table.add_column("running")
             table.add_column("for", justify="right")
             for n in running:
                 table.add_row(n, f"{now - self.began[n]:.0f} s")
-        return table
+        head = Text(f"done {done} · failed {failed} · running {len(running)} · queued {queued}{eta_text}")
+        return Group(head, table)

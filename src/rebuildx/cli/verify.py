@@ -26,7 +26,7 @@ from rebuildx.model import DEFAULT_PLATFORM
 from rebuildx.plan import Plan
 from rebuildx.published_images import from_layout_dir
 from rebuildx.report import summary_line, table, write_junit
-from rebuildx.state import Ledger
+from rebuildx.state import History, Ledger
 from rebuildx.tree import load_tree
 from rebuildx.verify import VerifyOptions, verify_closure, verify_published_deps, write_report
 from rebuildx.workspace import Workspace
@@ -80,7 +80,7 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
                                       platform=platform) if not allow_dirty else preflight(
             checkout.root, plan.packages, release=None, cold=True, platform=platform)
         fetch_first(ws, plan, fetch_options)
-        progress.planned(plan)
+        progress.planned(plan, History(ws).durations(), options.jobs)
 
     with BuildProgress() as progress:
         if deps == "published":

@@ -171,6 +171,15 @@ class BuildxEngine:
     def __init__(self, workspace: Workspace, *, timeout: float | None = None) -> None:
         self.workspace = workspace
         self.timeout = timeout
+        self._running: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+
+    def cancel(self) -> None:
+        """Stop every build running now (their process groups: buildx and tar)."""
+        with self._lock:
+            procs = list(self._running)
+        for proc in procs:
+            stop_group(proc, grace=5)
 
     def command(self, request: BuildRequest) -> list[str]:
         return buildx_argv(request.package, request.platform, no_cache=request.no_cache)
@@ -199,6 +208,8 @@ class BuildxEngine:
                                    stderr=logf, start_new_session=True)
             assert build.stdout is not None
             build.stdout.close()
+            with self._lock:
+                self._running.update((build, tar))
             try:
                 rc_build = build.wait(timeout=self.timeout)
                 rc_tar = tar.wait(timeout=60)
@@ -210,6 +221,9 @@ class BuildxEngine:
                 stop_group(build)
                 stop_group(tar)
                 raise
+            finally:
+                with self._lock:
+                    self._running.difference_update((build, tar))
         if rc_build != 0:
             raise BuildError(f"docker buildx build exited {rc_build}; log: {log}")
         if rc_tar != 0:
