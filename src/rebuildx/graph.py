@@ -62,25 +62,11 @@ class Graph:
 
     def closure(self, roots: Iterable[str]) -> set[str]:
         """The roots and everything they depend on, transitively."""
-        seen: set[str] = set()
-        todo = list(roots)
-        while todo:
-            node = todo.pop()
-            if node not in seen:
-                seen.add(node)
-                todo.extend(self.deps[node])
-        return seen
+        return _reach(roots, self.deps)
 
     def dependents_closure(self, roots: Iterable[str]) -> set[str]:
         """The roots and everything that depends on them, transitively."""
-        seen: set[str] = set()
-        todo = list(roots)
-        while todo:
-            node = todo.pop()
-            if node not in seen:
-                seen.add(node)
-                todo.extend(self.dependents[node])
-        return seen
+        return _reach(roots, self.dependents)
 
     def remaining_path(self, nodes: set[str], weight: Callable[[str], float]) -> dict[str, float]:
         """For each node, the heaviest chain from it through its dependents within `nodes`."""
@@ -125,3 +111,14 @@ class Graph:
             nxt = [d for d in self.dependents[node] if d in nodes]
             node = max(sorted(nxt), key=lambda n: rem[n]) if nxt else None
         return total, path
+
+
+def _reach(roots: Iterable[str], edges: Mapping[str, tuple[str, ...]]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(edges[node])
+    return seen
