@@ -20,7 +20,7 @@ from rebuildx.errors import RebuildxError
 from rebuildx.inputs import directory_digest, input_key
 from rebuildx.model import DEFAULT_PLATFORM, Package
 from rebuildx.outputs import (clean_leftovers, entry_digest, foreign_entries, install, new_build_dir,
-                              remove_entry, workspace_lock)
+                              recorded_entry_ok, remove_entry, workspace_lock)
 from rebuildx.plan import Plan, make_plan
 from rebuildx.scheduler import Listener, run_schedule
 from rebuildx.state import History
@@ -110,9 +110,10 @@ class Builder:
         package = self.tree.packages[name]
         key = self.key(package)
         record = self.history.out_record(name)
-        if (name not in self.forced and record and record.input_key == key
-                and entry_digest(self.ws, name) == record.digest):
-            return BuildResult(name, Status.UP_TO_DATE, record.digest)
+        if name not in self.forced and record and record.input_key == key:
+            digest = recorded_entry_ok(self.ws, self.history, name)
+            if digest:
+                return BuildResult(name, Status.UP_TO_DATE, digest)
         dest = new_build_dir(self.ws, name)
         started = time.time()
         try:

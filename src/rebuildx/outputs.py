@@ -10,6 +10,7 @@ at the start of the next run, under the workspace lock.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -65,7 +66,39 @@ def install(workspace: Workspace, history: History, full_name: str, built: Path,
         shutil.rmtree(old, ignore_errors=True)
     else:
         built.rename(final)
+    history.stamp_out(full_name, entry_stamp(final))
     return digest
+
+
+def entry_stamp(layout: Path) -> str:
+    """The identity of every file of an entry (name, size, mtime, inode): if none changed since a
+    full check, the entry is still whole, without hashing its blobs again (hundreds of GB for the
+    whole tree)."""
+    h = hashlib.sha256()
+    for path in sorted([layout / "index.json", layout / "oci-layout", *(layout / "blobs" / "sha256").glob("*")]):
+        st = path.stat()
+        h.update(f"{path.name} {st.st_size} {st.st_mtime_ns} {st.st_ino}\n".encode())
+    return h.hexdigest()
+
+
+def recorded_entry_ok(workspace: Workspace, history: History, full_name: str) -> str | None:
+    """The digest of an out/ entry rebuildx recorded, if it is still whole: by its stamp when that
+    is unchanged, else by a full check (which renews the stamp). None otherwise."""
+    record = history.out_record(full_name)
+    layout = workspace.out_entry(full_name)
+    if record is None or not (layout / "index.json").is_file():
+        return None
+    try:
+        stamp = entry_stamp(layout)
+        if record.stamp != stamp:
+            check_layout(layout)
+        if manifest_digest(layout) != record.digest:
+            return None
+    except (BuildError, OSError):
+        return None
+    if record.stamp != stamp:
+        history.stamp_out(full_name, stamp)
+    return record.digest
 
 
 def entry_digest(workspace: Workspace, full_name: str, *, verify: bool = True) -> str | None:

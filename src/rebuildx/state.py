@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS builds (
   digest TEXT, seconds REAL, started REAL, engine TEXT, log TEXT, error TEXT);
 CREATE INDEX IF NOT EXISTS builds_package ON builds(package);
 CREATE TABLE IF NOT EXISTS out_entries (
-  package TEXT PRIMARY KEY, input_key TEXT NOT NULL, digest TEXT NOT NULL, recorded REAL NOT NULL);
+  package TEXT PRIMARY KEY, input_key TEXT NOT NULL, digest TEXT NOT NULL, recorded REAL NOT NULL,
+  stamp TEXT);
 """
 
 
@@ -28,6 +29,7 @@ class OutRecord:
     package: str
     input_key: str
     digest: str
+    stamp: str | None = None  # file identities of the entry when it was last checked whole
 
 
 class History:
@@ -37,6 +39,9 @@ class History:
     def __init__(self, workspace: Workspace) -> None:
         self._conn = workspace.state_db()
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(out_entries)")}
+        if "stamp" not in columns:  # state DBs from before the stamp
+            self._conn.execute("ALTER TABLE out_entries ADD COLUMN stamp TEXT")
         self._lock = threading.Lock()
 
     def _exec(self, sql: str, args: tuple = ()) -> list[tuple]:
@@ -63,11 +68,15 @@ class History:
 
     def claim_out(self, package: str, input_key: str, digest: str) -> None:
         """Record that the entry about to be renamed into out/ is ours (before the rename)."""
-        self._exec("INSERT OR REPLACE INTO out_entries VALUES (?,?,?,?)",
-                           (package, input_key, digest, time.time()))
+        self._exec("INSERT OR REPLACE INTO out_entries (package, input_key, digest, recorded) VALUES (?,?,?,?)",
+                   (package, input_key, digest, time.time()))
+
+    def stamp_out(self, package: str, stamp: str) -> None:
+        """Remember that the entry, as these file identities, was checked whole."""
+        self._exec("UPDATE out_entries SET stamp = ? WHERE package = ?", (stamp, package))
 
     def out_record(self, package: str) -> OutRecord | None:
-        rows = self._exec("SELECT package, input_key, digest FROM out_entries WHERE package = ?", (package,))
+        rows = self._exec("SELECT package, input_key, digest, stamp FROM out_entries WHERE package = ?", (package,))
         return OutRecord(*rows[0]) if rows else None
 
     def forget_out(self, package: str) -> None:

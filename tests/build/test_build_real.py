@@ -229,3 +229,18 @@ def test_ctrl_c_stops_running_builds(fixture_tree, identity):
     time.sleep(1)
     assert _pids_in(fixture_tree.root) == []  # no buildx or tar left behind
     assert not (fixture_tree.root / "out/core-hello").exists()
+
+
+def test_rerun_trusts_an_unchanged_entry_and_rebuilds_a_damaged_one(fixture_tree, identity):
+    fixture_tree.prefill_fetch()
+    first = digests(build(fixture_tree.root, identity, jobs=2))
+    hello = fixture_tree.root / "out/core-hello"
+    layer = max((hello / "blobs/sha256").iterdir(), key=lambda p: p.stat().st_size)
+    data = layer.read_bytes()
+    layer.unlink()
+    layer.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # same size, one bit off
+    again = build(fixture_tree.root, identity, jobs=2)
+    status = {r.package: r.status for r in again.results}
+    assert status["core-hello"] is Status.BUILT  # the damage was seen: its stamp changed
+    assert {n for n, s in status.items() if s is Status.UP_TO_DATE} == set(ALL) - {"core-hello"}
+    assert digests(again) == first
