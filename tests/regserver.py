@@ -193,7 +193,8 @@ def write_layout(dest: Path, layers: list[bytes], *, platform: str = "linux/amd6
              "platform": {"architecture": arch, "os": os_name}}
     top, index_digest = mdesc, None
     if nested:
-        nested_index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [mdesc]}
+        nested_index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                        "manifests": [mdesc]}
         top = {"mediaType": nested_index["mediaType"], **_put_blob(dest, json.dumps(nested_index).encode())}
         index_digest = top["digest"]
     (dest / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from regserver import layout_tarball
 from rebuildx.cli import app
+from rebuildx.cli.explain import default_published
 from rebuildx.errors import RegistryError
 from rebuildx.explain import (CONTENT, IDENTICAL, LAYER_SPLIT, METADATA, DiffoscopeOptions, ExplainOptions,
                               LayoutSource, RegistrySource, TarballSource, explain, from_json, render_markdown)
@@ -68,6 +69,9 @@ def test_from_tarball_and_cli_json_round_trip(built, tmp_path):
     doc = json.loads(result.output)
     assert doc["format"] == "rebuildx-explain" and doc["version"] == 1
     assert from_json(doc).files()[0].classification == METADATA
+    md = cli("core-perm", "--tree", str(built.local), "--published-image", str(tarball), "--markdown")
+    assert md.exit_code == 1 and "| metadata only | `usr/bin/hi` | mode |" in md.output
+    assert default_published(built.local, "core-perm") == "docker.io/stagex/core-perm:1.0"
 
 
 def test_identical_exits_0_and_errors_exit_2(built, tmp_path):

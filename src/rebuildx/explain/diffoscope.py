@@ -11,22 +11,25 @@ from __future__ import annotations
 import posixpath
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rebuildx.errors import RebuildxError
 from rebuildx.explain.difference import CONTENT, Difference
 from rebuildx.explain.layers import extract_members
+from rebuildx.explain.stream import Readable
 from rebuildx.proc import run
 
 if TYPE_CHECKING:
     from rebuildx.explain.run import DiffoscopeOptions, ExplainOptions, Image
 
-MISSING = "diffoscope is not installed (apt-get install diffoscope-minimal, or pip install diffoscope): no detailed diff"
+MISSING = ("diffoscope is not installed (apt-get install diffoscope-minimal, or pip install diffoscope): "
+           "no detailed diff")
 
 
 def _candidates(root: Difference, pub: Image, loc: Image, opts: DiffoscopeOptions) -> list[Difference]:
-    chosen = []
+    chosen: list[Difference] = []
     for f in root.files():
         p, q = pub.tree.get(f.name), loc.tree.get(f.name)
         if f.classification != CONTENT or not p or not q or p.type != "file" or q.type != "file":
@@ -72,8 +75,12 @@ def _extract(image: Image, paths: list[str], where: Path, options: ExplainOption
         cap = options.diffoscope.max_file_bytes if options.diffoscope else 0
         what = f"{image.source.label}: layer {layer + 1}"
         with image.source.open_blob(desc) as reader:
-            reader.verified(lambda r: extract_members(r, options.limits, what, wanted, cap))
+            reader.verified(_extractor(options, what, wanted, cap))
     return {path: target for wanted in by_layer.values() for path, target in wanted.items() if target.exists()}
+
+
+def _extractor(options: ExplainOptions, what: str, wanted: dict[str, Path], cap: int) -> Callable[[Readable], None]:
+    return lambda reader: extract_members(reader, options.limits, what, wanted, cap)
 
 
 def _run_one(tool: str, f: Difference, a: Path | None, b: Path | None, opts: DiffoscopeOptions) -> None:

@@ -128,7 +128,8 @@ def _pax(info: tarfile.TarInfo) -> tuple[tuple[str, str], ...]:
         if key in _APPLIED_PAX:
             continue
         if len(value) > _MAX_PAX_VALUE:
-            value = f"sha256:{hashlib.sha256(value.encode('utf-8', 'surrogateescape')).hexdigest()} ({len(value)} chars)"
+            digest = hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()
+            value = f"sha256:{digest} ({len(value)} chars)"
         items.append((key, value))
     return tuple(sorted(items))
 

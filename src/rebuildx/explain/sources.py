@@ -156,7 +156,7 @@ def _index_tar(path: Path) -> dict[str, tuple[int, int]]:
                     raise ExplainError(f"{path}: more than {MAX_TAR_MEMBERS} tar members; refused")
                 if info.isreg():
                     members[info.name.removeprefix("./")] = (info.offset_data, info.size)
-                tar.members.clear()
+                tar.members.clear()  # type: ignore[attr-defined]
     except (tarfile.TarError, OSError, EOFError) as e:
         raise ExplainError(f"{path}: not an uncompressed tar archive ({e}); a compressed one must "
                            f"be decompressed first") from e

@@ -161,8 +161,8 @@ class RegistryClient:
 def _check_status(answer: httpx.Response, ref: Reference, url: str) -> None:
     if answer.status_code == 200:
         return
-    answer.read()
-    detail = answer.text.strip().replace("\n", " ")[:200]
+    first = next(answer.iter_raw(4096), b"")  # a hostile error page is not read whole
+    detail = first.decode("utf-8", "replace").strip().replace("\n", " ")[:200]
     if answer.status_code == 404:
         raise RegistryError(f"{ref}: not found: {url} (404) {detail}".rstrip())
     raise RegistryError(f"{ref}: {url}: HTTP {answer.status_code} {detail}".rstrip())

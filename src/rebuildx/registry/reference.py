@@ -16,6 +16,7 @@ from rebuildx.errors import RegistryError
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
+_HUB_ALIASES = {"index.docker.io", "registry-1.docker.io"}
 
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _TAG = re.compile(r"[\w][\w.-]{0,127}")
@@ -91,6 +92,7 @@ def parse_reference(text: str) -> Reference:
     else:
         host, path = DOCKER_HUB, rest
     path, tag = _split_tag(path)
+    host = DOCKER_HUB if host in _HUB_ALIASES else host
     if host == DOCKER_HUB and "/" not in path:
         path = f"library/{path}"
     if not _HOST.fullmatch(host) or not path or not all(_COMPONENT.fullmatch(c) for c in path.split("/")):
