@@ -83,3 +83,25 @@ def from_layout_dir(root: Path) -> Callable[[str, str, Path], None]:
         write_out_entry(dest, f"sha256:{digest_hex}", get, name)
 
     return obtain
+
+
+def from_registry(prefix: str) -> Callable[[str, str, Path], None]:
+    """Deps pulled from an OCI registry (`docker.io/stagex`, `127.0.0.1:5000/stagex`, …) by the
+    manifest digest of the release's digest files; every blob is checked as it streams."""
+    from rebuildx.registry import pull_layout
+
+    def obtain(name: str, digest_hex: str, dest: Path) -> None:
+        pulled = dest.with_name(dest.name + ".pulled")
+        shutil.rmtree(pulled, ignore_errors=True)
+        try:
+            pull_layout(f"{prefix.rstrip('/')}/{name}@sha256:{digest_hex}", pulled)
+            from_layout_dir(pulled)(name, digest_hex, dest)
+        finally:
+            shutil.rmtree(pulled, ignore_errors=True)
+
+    return obtain
+
+
+def dep_source(spec: str) -> Callable[[str, str, Path], None]:
+    """A directory of OCI layouts if `spec` is one, else a registry prefix."""
+    return from_layout_dir(Path(spec)) if Path(spec).is_dir() else from_registry(spec)

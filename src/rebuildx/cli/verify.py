@@ -18,13 +18,12 @@ from rebuildx.cli.options import sources_options
 from rebuildx.cli.progress import BuildProgress
 from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.engine.check import require_engine
-from rebuildx.errors import RebuildxError
 from rebuildx.fetch import FetchOptions
 from rebuildx.graph import Graph
 from rebuildx.ledger import release_status
 from rebuildx.model import DEFAULT_PLATFORM
 from rebuildx.plan import Plan
-from rebuildx.published_images import from_layout_dir
+from rebuildx.published_images import dep_source
 from rebuildx.report import summary_line, table, write_junit
 from rebuildx.state import History, Ledger
 from rebuildx.tree import load_tree
@@ -50,8 +49,9 @@ def _tree_dir(tree: Path | None) -> Path:
 @click.option("--deps", type=click.Choice(["built", "published"]), default="built", show_default=True,
               help="built: build the closure cold; published: build each selected package against "
                    "its deps' published images.")
-@click.option("--deps-from", "deps_from", default=None, metavar="DIR",
-              help="With --deps published: a local directory of OCI layouts holding the published images.")
+@click.option("--deps-from", "deps_from", default="docker.io/stagex", show_default=True, metavar="REGISTRY|DIR",
+              help="With --deps published: where the published images are, a registry prefix (plain HTTP "
+                   "for 127.0.0.1 and localhost) or a local directory of OCI layouts.")
 @click.option("--published", "published_specs", multiple=True, metavar="SRC",
               help="Another source of the published digests to cross-check (URL or directory).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -84,10 +84,8 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
 
     with BuildProgress() as progress:
         if deps == "published":
-            if not deps_from:
-                raise RebuildxError("--deps published needs --deps-from DIR (registry pulls come with `explain`)")
             result = verify_published_deps(checkout, published, options, engine, info.identity,
-                                           from_layout_dir(Path(deps_from)), before=before, listener=progress)
+                                           dep_source(deps_from), before=before, listener=progress)
         else:
             result = verify_closure(checkout, published, options, engine, info.identity,
                                     before=before, listener=progress)
