@@ -67,9 +67,13 @@ def check_layout(layout: Path) -> None:
 
 def manifest_digest(layout: Path) -> str:
     """The package digest StageX publishes (releases from 2025.06.1 on): index.json ->
-    nested index -> first manifest, as StageX's `src/digests.py` reads it."""
+    nested index -> first manifest, as StageX's `src/digests.py` reads it. A layout pulled by
+    manifest digest (index.json naming the manifest itself, as skopeo writes it) gives that."""
     index = read_json(layout / "index.json")
-    nested = read_json(blob_path(layout, index["manifests"][0]["digest"]))
+    first = index["manifests"][0]
+    if first.get("mediaType") not in _INDEX_TYPES:
+        return first["digest"]
+    nested = read_json(blob_path(layout, first["digest"]))
     try:
         return nested["manifests"][0]["digest"]
     except (KeyError, IndexError, TypeError) as e:

@@ -49,12 +49,20 @@ def test_changed_package_mismatches_with_its_dependents(upstream, tmp_path):
     (sources / "hello-1.2.3.tar.gz").write_bytes(data)
     report = tmp_path / "r.json"
     done = rebuildx("verify", "--release", "2099.01.1", "--repo", str(root), "--tree", str(tmp_path / "stagex"),
-                    "-j", "2", "--sources", str(sources), "--report", str(report))
+                    "-j", "2", "--sources", str(sources), "--report", str(report),
+                    "--explain-from", str(upstream.published_out))
     assert done.returncode == 1, done.stderr[-3000:]
-    verdicts = {v["package"]: v["verdict"] for v in json.loads(report.read_text())["verdicts"]}
+    doc = json.loads(report.read_text())
+    verdicts = {v["package"]: v["verdict"] for v in doc["verdicts"]}
     assert verdicts == {"bootstrap-seed": "MATCH", "core-tool-a": "MATCH", "core-tool-b": "MATCH",
                         "core-hello": "MISMATCH", "core-pair": "MISMATCH", "pallet-hello-kit": "MISMATCH"}
     assert "MISMATCH" in done.stdout
+    # every mismatch explained, naming the file that differs and how
+    assert set(doc["explanations"]) == {"core-hello", "core-pair", "pallet-hello-kit"}
+    hello = doc["explanations"]["core-hello"]
+    assert hello["summary"].startswith("content") and "explain core-hello: content" in done.stdout
+    assert "usr/bin/hello" in json.dumps(hello["difference"])
+    assert "usr/share/pair/hello-copy" in json.dumps(doc["explanations"]["core-pair"]["difference"])
 
 
 def test_failing_build_is_failed_with_its_own_exit_code(upstream, tmp_path):

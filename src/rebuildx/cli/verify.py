@@ -27,7 +27,8 @@ from rebuildx.published_images import dep_source
 from rebuildx.report import summary_line, table, write_junit
 from rebuildx.state import History, Ledger
 from rebuildx.tree import load_tree
-from rebuildx.verify import VerifyOptions, verify_closure, verify_published_deps, write_report
+from rebuildx.verify import (VerifyOptions, explain_mismatches, published_image_spec, verify_closure,
+                             verify_published_deps, write_report)
 from rebuildx.workspace import Workspace
 
 
@@ -52,6 +53,9 @@ def _tree_dir(tree: Path | None) -> Path:
 @click.option("--deps-from", "deps_from", default="docker.io/stagex", show_default=True, metavar="REGISTRY|DIR",
               help="With --deps published: where the published images are, a registry prefix (plain HTTP "
                    "for 127.0.0.1 and localhost) or a local directory of OCI layouts.")
+@click.option("--explain-from", "explain_from", default=None, metavar="REGISTRY|DIR",
+              help="Where to get the published image of each mismatch to explain it (default: --deps-from).")
+@click.option("--no-explain", is_flag=True, help="Do not explain mismatches.")
 @click.option("--published", "published_specs", multiple=True, metavar="SRC",
               help="Another source of the published digests to cross-check (URL or directory).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -60,7 +64,8 @@ def _tree_dir(tree: Path | None) -> Path:
 @click.option("--platform", default=DEFAULT_PLATFORM, show_default=True)
 @sources_options
 def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo: str | None,
-           allow_dirty: bool, jobs: int | None, deps: str, deps_from: str | None,
+           allow_dirty: bool, jobs: int | None, deps: str, deps_from: str, explain_from: str | None,
+           no_explain: bool,
            published_specs: tuple[str, ...], report_path: Path | None, junit: Path | None,
            platform: str, sources_dir: Path | None, mirrors: tuple[str, ...]) -> None:
     """Reproduce RELEASE: check out, fetch, build cold, write digests, compare with the release's
@@ -89,6 +94,9 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
         else:
             result = verify_closure(checkout, published, options, engine, info.identity,
                                     before=before, listener=progress)
+    if not no_explain and result.comparison.exit_code == 1:
+        result.extra["explanations"] = explain_mismatches(
+            ws, result.comparison, published_image_spec(explain_from or deps_from))
     path = write_report(result, report_path or ws.state_dir / "reports" / f"verify-{release}.json")
     if junit:
         write_junit(result.comparison, junit)
@@ -97,6 +105,8 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
     console = Console()
     console.print(table(result.comparison))
     console.print(summary_line(result.comparison))
+    for package, why in result.extra.get("explanations", {}).items():
+        console.print(f"explain {package}: {why.get('summary') or why.get('error')}")
     console.print(f"release {release} = {checkout.ref} at {checkout.commit[:12]}; report: {path}")
     if result.build and not result.build.ok:
         bundle_for(checkout.root, result.build, checked.get("doctor"), release)
