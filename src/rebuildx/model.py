@@ -40,6 +40,15 @@ class Source:
         """The file name under `fetch/<stage>/<origin>/` when fetched from `mirror`."""
         return expand(self.file or url_file(mirror), self.fetch_values(package_version))
 
+    def build_file(self, package_version: str | None) -> str:
+        """The `<NAME>_SOURCE` build arg of `src/targets.py`: only for sources with their own
+        version, expanded with that version but the *package's* dash and underscore forms, and
+        no other form (a template naming another raises KeyError, as in StageX)."""
+        forms = version_forms(package_version)
+        values = {"version": self.version, "version_dash": forms["version_dash"],
+                  "version_under": forms["version_under"], "format": self.format}
+        return expand(self.file or url_file(self.mirrors[0]), values)
+
     def fetch_url(self, mirror: str, package_version: str | None) -> str:
         """The URL `src/fetch.py` downloads from `mirror`."""
         values = self.fetch_values(package_version)

@@ -21,3 +21,14 @@ def test_fetch_file_and_url_use_source_version_else_package_version():
     own = Source(name="x", hash="0" * 64, mirrors=("https://m/d/y-{version}.tgz",), version="9.9")
     # no `file`: the mirror URL's last path segment names the file
     assert own.fetch_file(own.mirrors[0], "1.0") == "y-9.9.tgz"
+
+
+def test_build_file_uses_the_packages_dash_and_under_forms_as_targets_py_does():
+    s = Source(name="x", hash="0" * 64, mirrors=("https://m/{file}",), version="2.0",
+               file="x-{version}-{version_dash}.tgz")
+    assert s.build_file("1.5") == "x-2.0-1-5.tgz"  # targets.py: source version, package dash
+    assert s.fetch_file(s.mirrors[0], "1.5") == "x-2.0-2-0.tgz"  # fetch.py: the source's own
+    bad = Source(name="x", hash="0" * 64, mirrors=("https://m/{file}",), version="2.0", file="x-{version_major}")
+    import pytest
+    with pytest.raises(KeyError):
+        bad.build_file("1.5")

@@ -14,7 +14,7 @@ from rebuildx.compare import Comparison, compare
 from rebuildx.digests import Semantics, local_digests, write_digests
 from rebuildx.errors import RebuildxError
 from rebuildx.plan import make_plan
-from rebuildx.published import PublishedSource, cross_check
+from rebuildx.published import PublishedSource, cross_check, default_source
 from rebuildx.report import summary_line, table, unified_diff, write_json, write_junit
 from rebuildx.state import History
 from rebuildx.tree import load_tree
@@ -34,10 +34,14 @@ def digests(tree_dir: Path, release: str | None) -> None:
         click.echo(f"> {path}")
 
 
-def load_published(tree_root: Path, specs: tuple[str, ...]) -> dict[str, str]:
-    """Published digests from one or two sources; two are cross-checked, a disagreement is an error."""
+def load_published(tree_root: Path, specs: tuple[str, ...], release: str | None = None) -> dict[str, str]:
+    """Published digests from one or two sources; two are cross-checked, a disagreement is an error.
+    `forge` stands for the release branch's raw files on StageX's forge."""
     if len(specs) > 2:
         raise RebuildxError("--published: give one or two sources")
+    if "forge" in specs and not release:
+        raise RebuildxError("--published forge needs --release YYYY.MM.N")
+    specs = tuple(default_source(release).spec if s == "forge" and release else s for s in specs)
     loaded = [(s, PublishedSource(s).load(tree_root)) for s in specs]
     if len(loaded) == 2:
         disagree = cross_check(loaded[0][1], loaded[1][1])
@@ -65,8 +69,8 @@ def comparison_for(tree_dir: Path, selection: tuple[str, ...], published: dict[s
 @tree_option
 @release_option
 @click.option("--published", "published_specs", multiple=True, metavar="SRC",
-              help="git:<ref>, a URL of a digests/ folder, or a directory; twice to cross-check "
-                   "(default: git:HEAD of the tree).")
+              help="git:<ref>, a URL of a digests/ folder, a directory, or `forge` (the release "
+                   "branch on StageX's forge); twice to cross-check (default: git:HEAD of the tree).")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report.")
 @click.option("--diff", "as_diff", is_flag=True, help="Print `diff -u published local`.")
@@ -74,7 +78,7 @@ def compare_cmd(selection: tuple[str, ...], tree_dir: Path, release: str | None,
                 published_specs: tuple[str, ...], as_json: bool, junit: Path | None, as_diff: bool) -> None:
     """A verdict per package of SELECTION (default: all) and its closure: MATCH, MISMATCH,
     NOT_BUILT, UNPUBLISHED or FAILED. Exit 0 only when every one MATCHes."""
-    published = load_published(tree_dir, published_specs or ("git:HEAD",))
+    published = load_published(tree_dir, published_specs or ("git:HEAD",), release)
     result, local, names = comparison_for(tree_dir, selection, published, release)
     if junit:
         write_junit(result, junit)

@@ -57,7 +57,7 @@ def _tree_dir(tree: Path | None) -> Path:
               help="Where to get the published image of each mismatch to explain it (default: --deps-from).")
 @click.option("--no-explain", is_flag=True, help="Do not explain mismatches.")
 @click.option("--published", "published_specs", multiple=True, metavar="SRC",
-              help="Another source of the published digests to cross-check (URL or directory).")
+              help="Another source of the published digests to cross-check (URL, directory, or `forge`).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the JSON report (default: .rebuildx/reports/verify-<release>.json).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write a JUnit XML report.")
@@ -72,7 +72,7 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
     published digests. SELECTION (default: everything) is built with its closure."""
     info = require_engine()
     checkout = prepare(_tree_dir(tree_dir), release, repo=repo or DEFAULT_REPO, allow_dirty=allow_dirty)
-    published = load_published(checkout.root, (f"git:{checkout.commit}", *published_specs))
+    published = load_published(checkout.root, (f"git:{checkout.commit}", *published_specs), release)
     ws = Workspace(checkout.root)
     options = VerifyOptions(selection=selection, jobs=jobs or default_jobs(), platform=platform, deps=deps)
     fetch_options = FetchOptions(sources_dir=sources_dir, mirrors=mirrors)

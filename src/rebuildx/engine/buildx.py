@@ -20,7 +20,7 @@ from rebuildx.engine.base import BuildOutcome, BuildRequest
 from rebuildx.errors import BuildError, RebuildxError, TreeError
 from rebuildx.model import Package
 from rebuildx.proc import stop_group
-from rebuildx.templating import url_file, version_forms
+from rebuildx.templating import version_forms
 from rebuildx.workspace import Workspace
 
 # src/global.mk exports these to every build.
@@ -44,19 +44,15 @@ def build_args(package: Package) -> list[str]:
         for key in ("version", "version_under", "version_dash", "version_major",
                     "version_major_minor", "version_strip_suffix"):
             args += ["--build-arg", f"{key.upper()}={forms[key]}"]
-    pforms = version_forms(package.version)
     for source in package.sources:
         upper = source.name.upper()
         if source.version != "":
             args += ["--build-arg", f"{upper}_VERSION={source.version}"]
-            template = source.file or url_file(source.mirrors[0])
-            values = {"version": source.version, "version_dash": pforms["version_dash"],
-                      "version_under": pforms["version_under"], "format": source.format}
             try:
-                file = template.format(**values)
+                file = source.build_file(package.version)
             except (KeyError, IndexError, ValueError) as e:
                 raise TreeError(f"{package.directory}/package.toml: package {package.full_name}: "
-                                f"[sources.{source.name}] file: {template!r} cannot be expanded "
+                                f"[sources.{source.name}] file: {source.file!r} cannot be expanded "
                                 f"as StageX's targets.py expands it ({e!r})") from e
             args += ["--build-arg", f"{upper}_SOURCE={file}"]
         if source.git_sha:
