@@ -126,11 +126,31 @@ class Builder:
                     error = str(e)
         finally:
             shutil.rmtree(dest, ignore_errors=True)
+        size = _entry_bytes(self.ws.out_entry(name)) if digest else None
         self.history.record_build(name, input_key=key, ok=digest is not None, digest=digest,
                                   seconds=outcome.seconds, engine=self.engine_identity,
-                                  log=str(outcome.log), error=error, started=started)
+                                  log=str(outcome.log), error=error, started=started, size=size)
         status = Status.BUILT if digest else Status.FAILED
         return BuildResult(name, status, digest, outcome.seconds, outcome.log, error)
+
+
+def _entry_bytes(layout: Path) -> int:
+    return sum(p.stat().st_size for p in layout.rglob("*") if p.is_file())
+
+
+def stale_entries(workspace: Workspace, tree: Tree, engine: Engine, engine_identity: str,
+                  names: Iterable[str], platform: str = DEFAULT_PLATFORM) -> list[str]:
+    """Packages whose out/ entry rebuildx built from other inputs than the tree's now (another
+    commit, changed files, another engine): a build would replace them."""
+    history = History(workspace)
+    builder = Builder(workspace, tree, engine, history, engine_identity, BuildOptions(platform=platform))
+    stale = []
+    for name in names:
+        record = history.out_record(name)
+        if record and not record.input_key.startswith("published:") and workspace.out_entry(name).is_dir():
+            if builder.key(tree.packages[name]) != record.input_key:
+                stale.append(name)
+    return stale
 
 
 def run_build(workspace: Workspace, tree: Tree, words: Iterable[str], options: BuildOptions,

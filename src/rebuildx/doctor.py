@@ -58,6 +58,7 @@ class Facts:
     release: str | None = None
     checkout_problem: str | None = None  # wrong commit, dirty, missing release
     foreign_out: list[str] = field(default_factory=list)
+    stale_out: list[str] = field(default_factory=list)
     stale_fetch: list[str] = field(default_factory=list)
     buildkit_cache_bytes: int | None = None
     cold: bool = False
@@ -88,6 +89,10 @@ def diagnose(f: Facts) -> list[Finding]:
     out.append(Finding("out/", Level.WARN, f"entries rebuildx did not build here (preseeded or stale): "
                        f"{', '.join(f.foreign_out[:8])}", "rm -rf " + " ".join(f"out/{n}" for n in f.foreign_out[:8]))
                if f.foreign_out else Finding("out/", Level.PASS, "every entry was built by rebuildx here"))
+    if f.stale_out:
+        out.append(Finding("out/ inputs", Level.WARN, f"entries built from other inputs than this checkout "
+                           f"(another commit, changed files or engine): {', '.join(f.stale_out[:8])}",
+                           "a build replaces them; `rebuildx build --cold` to start clean"))
     out.append(Finding("fetch/", Level.WARN, f"files no package of this tree declares: {', '.join(f.stale_fetch[:5])}",
                        "remove them; they are never used") if f.stale_fetch else
                Finding("fetch/", Level.PASS, "no stale files"))
@@ -198,10 +203,17 @@ def gather(root: Path, *, packages: list | None = None, release: str | None = No
     packages = packages or []
     f.platforms = tuple(sorted({p.platform(platform) for p in packages})) or (platform,)
     f.platforms = tuple(sorted({x for p in f.platforms for x in p.split(",")}))
-    f.disk_needed_bytes = _disk_estimate(ws, [p.full_name for p in packages])
+    f.disk_needed_bytes = _disk_estimate(ws, [p.full_name for p in packages], History(ws).sizes())
     if release:
         f.checkout_problem = _checkout_problem(root, release)
     f.foreign_out = foreign_entries(ws, History(ws)) if ws.out.is_dir() else []
+    if f.engine and packages and ws.out.is_dir():
+        from rebuildx.build import stale_entries
+        from rebuildx.engine.buildx import BuildxEngine
+        from rebuildx.tree import load_tree
+
+        f.stale_out = stale_entries(ws, load_tree(root), BuildxEngine(ws), f.engine.identity,
+                                    [p.full_name for p in packages], platform)
     f.stale_fetch = _stale_fetch(ws, packages)
     if cold and f.engine:
         f.buildkit_cache_bytes = _buildkit_cache()
@@ -210,15 +222,19 @@ def gather(root: Path, *, packages: list | None = None, release: str | None = No
     return f
 
 
-def _disk_estimate(ws, names: list[str]) -> int:
-    """From what out/ entries of these packages take now, else the seed's 500 GB pro rata."""
+SNAPSHOT_FACTOR = 5  # BuildKit's snapshots and cache beside a package's compressed out/ entry
+
+
+def _disk_estimate(ws, names: list[str], sizes: dict[str, int]) -> int:
+    """Space the packages not yet in out/ will take: from recorded history (their last out/ entry
+    times SNAPSHOT_FACTOR) where there is some, else the seed's 500 GB for the tree, pro rata."""
     per_package = FULL_TREE_BYTES // FULL_TREE_PACKAGES
     total = 0
     for name in names or [""] * FULL_TREE_PACKAGES:
         entry = ws.out_entry(name) if name else None
         if entry is not None and entry.is_dir():
             continue  # already there: needs no new space
-        total += per_package
+        total += sizes[name] * SNAPSHOT_FACTOR if name in sizes else per_package
     return total
 
 

@@ -16,7 +16,7 @@ from rebuildx.workspace import Workspace
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS builds (
   id INTEGER PRIMARY KEY, package TEXT NOT NULL, input_key TEXT, ok INTEGER NOT NULL,
-  digest TEXT, seconds REAL, started REAL, engine TEXT, log TEXT, error TEXT);
+  digest TEXT, seconds REAL, started REAL, engine TEXT, log TEXT, error TEXT, bytes INTEGER);
 CREATE INDEX IF NOT EXISTS builds_package ON builds(package);
 CREATE TABLE IF NOT EXISTS out_entries (
   package TEXT PRIMARY KEY, input_key TEXT NOT NULL, digest TEXT NOT NULL, recorded REAL NOT NULL,
@@ -39,9 +39,10 @@ class History:
     def __init__(self, workspace: Workspace) -> None:
         self._conn = workspace.state_db()
         self._conn.executescript(_SCHEMA)
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(out_entries)")}
-        if "stamp" not in columns:  # state DBs from before the stamp
-            self._conn.execute("ALTER TABLE out_entries ADD COLUMN stamp TEXT")
+        for table, column, kind in (("out_entries", "stamp", "TEXT"), ("builds", "bytes", "INTEGER")):
+            columns = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:  # state DBs from before the column
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._lock = threading.Lock()
 
     def _exec(self, sql: str, args: tuple = ()) -> list[tuple]:
@@ -50,11 +51,16 @@ class History:
 
     def record_build(self, package: str, *, input_key: str | None, ok: bool, digest: str | None,
                      seconds: float, engine: str, log: str, error: str | None,
-                     started: float | None = None) -> None:
+                     started: float | None = None, size: int | None = None) -> None:
         self._exec(
-            "INSERT INTO builds (package, input_key, ok, digest, seconds, started, engine, log, error)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
-            (package, input_key, int(ok), digest, seconds, started or time.time(), engine, log, error))
+            "INSERT INTO builds (package, input_key, ok, digest, seconds, started, engine, log, error, bytes)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (package, input_key, int(ok), digest, seconds, started or time.time(), engine, log, error, size))
+
+    def sizes(self) -> dict[str, int]:
+        """The size of each package's latest successful out/ entry, in bytes."""
+        rows = self._exec("SELECT package, bytes FROM builds WHERE ok = 1 AND bytes IS NOT NULL ORDER BY id")
+        return {package: size for package, size in rows}
 
     def durations(self) -> dict[str, float]:
         """The duration of each package's latest successful build."""

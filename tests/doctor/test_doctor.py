@@ -42,6 +42,7 @@ def test_a_good_machine_passes_everything():
     (dict(release="2026.03.0", checkout_problem="at 1234, not at release"), "checkout", Level.FAIL, "branch"),
     (dict(foreign_out=["core-bash"]), "out/", Level.WARN, "rm -rf out/core-bash"),
     (dict(stale_fetch=["fetch/core/bash/old.tar.gz"]), "fetch/", Level.WARN, "remove"),
+    (dict(stale_out=["core-bash"]), "out/ inputs", Level.WARN, "--cold"),
     (dict(cold=True, buildkit_cache_bytes=5 * 10**9), "buildkit cache", Level.WARN, "docker buildx prune"),
     (dict(unreachable_mirrors=["https://ftp.gnu.org"]), "mirrors", Level.WARN, "--sources"),
 ])
@@ -126,3 +127,28 @@ def test_failing_build_writes_a_support_bundle(engine, fixture_tree):
                   "- command: `rebuildx build core-hello --tree", "- failing package: core-hello",
                   "## doctor", "pass  containerd store: on", "the-last-words"):
         assert field in text, field
+
+
+def test_disk_estimate_from_history_else_pro_rata(tmp_path):
+    from rebuildx.doctor import FULL_TREE_BYTES, FULL_TREE_PACKAGES, SNAPSHOT_FACTOR, _disk_estimate
+    from rebuildx.workspace import Workspace
+
+    ws = Workspace(tmp_path)
+    (tmp_path / "out/core-built").mkdir(parents=True)
+    estimate = _disk_estimate(ws, ["core-built", "core-known", "core-new"], {"core-known": 1000})
+    assert estimate == 1000 * SNAPSHOT_FACTOR + FULL_TREE_BYTES // FULL_TREE_PACKAGES
+    assert _disk_estimate(ws, [], {}) == FULL_TREE_BYTES // FULL_TREE_PACKAGES * FULL_TREE_PACKAGES
+
+
+def test_doctor_finds_out_entries_built_from_other_inputs(engine, fixture_tree):
+    fixture_tree.prefill_fetch()
+    cmd = [sys.executable, "-m", "rebuildx"]
+    assert subprocess.run([*cmd, "build", "hello", "--tree", str(fixture_tree.root)],
+                          capture_output=True).returncode == 0
+    cf = fixture_tree.root / "packages/core/hello/Containerfile"
+    cf.write_text(cf.read_text() + "# changed\n")
+    done = subprocess.run([*cmd, "doctor", "--tree", str(fixture_tree.root), "--json", "--air-gapped"],
+                          capture_output=True, text=True)
+    findings = {f["check"]: f for f in json.loads(done.stdout)["findings"]}
+    assert findings["out/ inputs"]["level"] == "warn" and "core-hello" in findings["out/ inputs"]["message"]
+    assert "bootstrap-seed" not in findings["out/ inputs"]["message"]
