@@ -76,6 +76,11 @@ class _Closing:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def document(self, desc: dict, cap: int) -> bytes:
+        """A small JSON blob (index, manifest, config), read whole and checked."""
+        with self.open_blob(desc) as reader:  # type: ignore[attr-defined]
+            return read_verified(reader, cap)
+
 
 class LayoutSource(_Closing):
     """An OCI image layout directory (`out/<stage>-<name>/`, or one written by skopeo)."""
@@ -89,10 +94,6 @@ class LayoutSource(_Closing):
 
     def roots(self) -> list[dict]:
         return self._roots
-
-    def document(self, desc: dict, cap: int) -> bytes:
-        with self.open_blob(desc) as reader:
-            return read_verified(reader, cap)
 
     @contextmanager
     def open_blob(self, desc: dict) -> Iterator[VerifyingReader]:
@@ -128,10 +129,6 @@ class TarballSource(_Closing):
 
     def roots(self) -> list[dict]:
         return self._roots
-
-    def document(self, desc: dict, cap: int) -> bytes:
-        with self.open_blob(desc) as reader:
-            return read_verified(reader, cap)
 
     @contextmanager
     def open_blob(self, desc: dict) -> Iterator[VerifyingReader]:
