@@ -8,11 +8,11 @@ would prove nothing about it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from rebuildx.errors import RebuildxError
+from rebuildx.model import release_tuple
 from rebuildx.proc import run
 
 DEFAULT_REPO = "https://codeberg.org/stagex/stagex.git"
@@ -36,8 +36,7 @@ def _git(root: Path, *args: str, check: bool = True, timeout: float = 600) -> st
 
 def resolve_release(root: Path, release: str) -> tuple[str, str]:
     """(ref, commit) of the release: its branch (local, then origin's), else its tag."""
-    if not re.fullmatch(r"\d{4}\.\d{2}\.\d+", release):
-        raise CheckoutError(f"release {release!r} is not of the form YYYY.MM.N")
+    release_tuple(release)
     for ref in (f"refs/heads/release/{release}", f"refs/remotes/origin/release/{release}",
                 f"refs/tags/{release}"):
         done = run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],

@@ -1,9 +1,9 @@
 """Verdicts: local digests against published ones, one per package (pure).
 
 Built-but-different (MISMATCH) is never confused with did-not-build (FAILED) or not-there
-(NOT_BUILT, UNPUBLISHED), as in rebuilderd. Exit codes: 0 every selected package MATCHes,
-1 a MISMATCH, 3 a FAILED build, 4 packages not built or not published (nothing worse),
-5 nothing to compare.
+(NOT_BUILT, UNPUBLISHED), as in rebuilderd. Exit codes (exitcodes.py): 0 every selected
+package MATCHes, 3 a MISMATCH, 4 a FAILED build, 5 packages not built or not published (nothing
+worse), 6 nothing to compare; errors are 1.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ class Verdict(enum.Enum):
     FAILED = "FAILED"
 
 
-EXIT_MISMATCH, EXIT_FAILED, EXIT_INCOMPLETE, EXIT_NOTHING = 1, 3, 4, 5
+from rebuildx.exitcodes import DIFFERS as EXIT_MISMATCH
+from rebuildx.exitcodes import FAILED as EXIT_FAILED
+from rebuildx.exitcodes import INCOMPLETE as EXIT_INCOMPLETE
+from rebuildx.exitcodes import NOTHING as EXIT_NOTHING
 
 
 @dataclass(frozen=True)
@@ -73,13 +76,18 @@ class Comparison:
 
 
 def compare(names: Iterable[str], local: Mapping[str, str], published: Mapping[str, str],
-            failed: Mapping[str, str] | None = None, deps_from: str = "built") -> Comparison:
-    """A verdict for each name. `failed` maps packages whose latest build failed to its error."""
-    failed = failed or {}
+            failed: Mapping[str, str] | None = None, deps_from: str = "built",
+            not_ours: Mapping[str, str] | None = None) -> Comparison:
+    """A verdict for each name. `failed` maps packages whose latest build failed to its error;
+    `not_ours` maps local entries rebuildx did not build here to why: they prove nothing, so they
+    are NOT_BUILT, never MATCH."""
+    failed, not_ours = failed or {}, not_ours or {}
     out = Comparison()
     for name in names:
         mine, theirs = local.get(name), published.get(name)
-        if name in failed:
+        if name in not_ours and name not in failed:
+            out.verdicts.append(PackageVerdict(name, Verdict.NOT_BUILT, None, theirs, deps_from, not_ours[name]))
+        elif name in failed:
             out.verdicts.append(PackageVerdict(name, Verdict.FAILED, None, theirs, deps_from, failed[name]))
         elif mine is None:
             out.verdicts.append(PackageVerdict(name, Verdict.NOT_BUILT, None, theirs, deps_from))

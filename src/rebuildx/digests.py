@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from rebuildx.errors import RebuildxError
+from rebuildx.model import release_tuple
 from rebuildx.oci import blob_path, read_json
 from rebuildx.workspace import Workspace
 
-_RELEASE = re.compile(r"(\d{4})\.(\d{2})\.(\d+)")
 
 
 class DigestError(RebuildxError):
@@ -35,10 +35,7 @@ class Semantics(enum.Enum):
     def for_release(cls, release: str | None) -> Semantics:
         if release is None:
             return cls.MANIFEST
-        m = _RELEASE.fullmatch(release)
-        if not m:
-            raise DigestError(f"release {release!r} is not of the form YYYY.MM.N")
-        return cls.MANIFEST if tuple(map(int, m.groups())) >= (2025, 6, 1) else cls.INDEX
+        return cls.MANIFEST if release_tuple(release) >= (2025, 6, 1) else cls.INDEX
 
 
 def entry_digest(layout: Path, semantics: Semantics = Semantics.MANIFEST) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rebuildx.engine.check import EngineInfo, probe_engine, version_tuple
 from rebuildx.errors import RebuildxError
+from rebuildx.model import release_tuple
 
 FULL_TREE_BYTES = 500 * 10**9  # the seed's figure for the whole tree
 FULL_TREE_PACKAGES = 513
@@ -70,7 +71,7 @@ class Facts:
 def release_minimum(release: str | None) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Docker and buildx versions StageX's src/compat.sh asks for: 29.1.5 / 0.30.1 since
     2026.01.0, 26.0.0 / 0.13 before."""
-    if release is None or tuple(int(x) for x in release.split(".")[:2]) >= (2026, 1):
+    if release is None or release_tuple(release)[:2] >= (2026, 1):
         return (29, 1, 5), (0, 30, 1)
     return (26, 0, 0), (0, 13, 0)
 

@@ -7,12 +7,25 @@ it is built from, which several *subpackages* can share.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from rebuildx.errors import RebuildxError
 from rebuildx.templating import expand, url_file, version_forms
 
 DEFAULT_PLATFORM = "linux/amd64"  # StageX's Makefile: PLATFORM := linux/amd64
+
+_RELEASE = re.compile(r"(\d{4})\.(\d{2})\.(\d+)")
+
+
+def release_tuple(release: str) -> tuple[int, int, int]:
+    """(year, month, n) of a release name `YYYY.MM.N`; anything else is a RebuildxError."""
+    m = _RELEASE.fullmatch(release)
+    if not m:
+        raise RebuildxError(f"release {release!r} is not of the form YYYY.MM.N")
+    year, month, n = map(int, m.groups())
+    return year, month, n
 
 
 @dataclass(frozen=True)

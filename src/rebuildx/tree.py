@@ -52,7 +52,7 @@ def containerfile_deps(lines: Iterable[str]) -> list[tuple[str, int]]:
     seen: set[str] = set()
     for number, line in enumerate(lines, start=1):
         dep = _dep_of_line(line)
-        if dep and dep not in seen:
+        if dep is not None and dep not in seen:  # "" (`FROM stagex/`) stays, to be named as missing
             seen.add(dep)
             found.append((dep, number))
     return found
@@ -94,7 +94,34 @@ def load_tree(root: Path | str) -> Tree:
             where[package.full_name] = toml_path
     for message in warnings:
         log.warning(message)
-    return Tree(root, _resolve_versions(root, packages, where), warnings)
+    resolved = _resolve_versions(root, packages, where)
+    for full, package in resolved.items():
+        _check_templates(where[full].relative_to(root), package)
+    return Tree(root, resolved, warnings)
+
+
+def _check_templates(rel: Path, package: Package) -> None:
+    """Expand every template now, as fetch and build will, so a bad one is a TreeError naming
+    its field here rather than a crash later."""
+    for source in package.sources:
+        where = f"{rel}: package {package.full_name}: [sources.{source.name}]"
+        for mirror in source.mirrors:
+            for fld, expand_it in (("file", lambda: source.fetch_file(mirror, package.toml_version)),
+                                   ("mirrors", lambda: source.fetch_url(mirror, package.toml_version))):
+                try:
+                    expand_it()
+                except (KeyError, IndexError, ValueError, AttributeError) as e:
+                    bad = source.file if fld == "file" and source.file else mirror
+                    raise TreeError(f"{where} {fld}: {bad!r} does not expand ({type(e).__name__}: {e}); "
+                                    f"known fields: version, version_under, version_dash, version_major, "
+                                    f"version_major_minor, version_strip_suffix, format, file") from e
+        if source.version:
+            try:
+                source.build_file(package.version)
+            except (KeyError, IndexError, ValueError, AttributeError) as e:
+                raise TreeError(f"{where} file: {source.file!r} does not expand as StageX's targets.py "
+                                f"expands a versioned source's file (only version, version_dash, "
+                                f"version_under, format): {type(e).__name__}: {e}") from e
 
 
 def _read_package(root: Path, toml_path: Path, containerfile: Path) -> list[Package]:
@@ -112,6 +139,8 @@ def _read_package(root: Path, toml_path: Path, containerfile: Path) -> list[Pack
     version_from = ctx.string(meta, "version_from", where="[package]") or None
     platforms = tuple(ctx.strings(meta, "platforms", where="[package]"))
     subpackages = ctx.strings(meta, "subpackages", where="[package]")
+    if any(not sub.strip() or "/" in sub or " " in sub for sub in subpackages):
+        raise ctx.error("[package] subpackages", f"{subpackages!r} holds an empty or malformed name")
     sources = tuple(_read_sources(ctx, data.get("sources", {})))
     with open(containerfile, encoding="utf-8", errors="replace") as f:
         dep_refs = containerfile_deps(f)

@@ -95,7 +95,7 @@ def test_doctor_and_build_against_an_engine_without_the_containerd_store(engine,
     cmd = [sys.executable, "-m", "rebuildx"]
     done = subprocess.run([*cmd, "doctor", "--tree", str(fixture_tree.root), "--json", "--air-gapped"],
                           env=env, capture_output=True, text=True)
-    assert done.returncode == 1
+    assert done.returncode == 4
     store = next(f for f in json.loads(done.stdout)["findings"] if f["check"] == "containerd store")
     assert store["level"] == "fail" and "containerd-snapshotter" in store["fix"]
     done = subprocess.run([*cmd, "build", "--tree", str(fixture_tree.root)], env=env, capture_output=True, text=True)
@@ -118,7 +118,7 @@ def test_failing_build_writes_a_support_bundle(engine, fixture_tree):
         "FROM stagex/bootstrap-seed\nRUN --network=none echo the-last-words && exit 9\n")
     done = subprocess.run([sys.executable, "-m", "rebuildx", "build", "core-hello", "--tree",
                            str(fixture_tree.root)], capture_output=True, text=True)
-    assert done.returncode == 1
+    assert done.returncode == 4
     bundle = fixture_tree.root / ".rebuildx/support-bundle.md"
     assert f"support bundle (paste it into the StageX chat room): {bundle}" in done.stderr
     text = bundle.read_text()

@@ -65,12 +65,12 @@ def test_from_tarball_and_cli_json_round_trip(built, tmp_path):
     tarball = layout_tarball(built.published_layout("core-perm"), tmp_path / "core-perm.tar")
     assert run(built, "core-perm", TarballSource(tarball)).classification == METADATA
     result = cli("core-perm", "--tree", str(built.local), "--published-image", str(tarball), "--json")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     doc = json.loads(result.output)
     assert doc["format"] == "rebuildx-explain" and doc["version"] == 1
     assert from_json(doc).files()[0].classification == METADATA
     md = cli("core-perm", "--tree", str(built.local), "--published-image", str(tarball), "--markdown")
-    assert md.exit_code == 1 and "| metadata only | `usr/bin/hi` | mode |" in md.output
+    assert md.exit_code == 3 and "| metadata only | `usr/bin/hi` | mode |" in md.output
     assert default_published(built.local, "core-perm") == "docker.io/stagex/core-perm:1.0"
 
 
@@ -78,7 +78,7 @@ def test_identical_exits_0_and_errors_exit_2(built, tmp_path):
     same = cli("core-perm", "--tree", str(built.local), "--published-image", str(built.local / "out/core-perm"))
     assert same.exit_code == 0 and IDENTICAL in same.output
     missing = cli("core-nothing", "--tree", str(built.local), "--published-image", str(built.local / "out/core-perm"))
-    assert missing.exit_code == 2 and "no local build of core-nothing" in missing.output
+    assert missing.exit_code == 1 and "no local build of core-nothing" in missing.output
 
 
 def test_tampered_registry_blob_is_refused(built, registry):
@@ -90,7 +90,7 @@ def test_tampered_registry_blob_is_refused(built, registry):
     with pytest.raises(RegistryError, match=rf"asked for blob {layer['digest']}, received sha256:"):
         run(built, "core-clock", RegistrySource(ref))
     result = cli("core-clock", "--tree", str(built.local), "--published-image", ref)
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert f"rebuildx: error: {ref}: asked for blob {layer['digest']}, received sha256:" in result.output
 
 

@@ -86,3 +86,30 @@ def test_version_from_chain_and_cycle(tmp_path):
 def test_not_a_tree(tmp_path):
     with pytest.raises(TreeError, match="not a StageX tree"):
         load_tree(tmp_path)
+
+
+@pytest.mark.parametrize("file, message", [
+    ("hello-{nope}.tgz", r"\[sources.s\] file: 'hello-\{nope\}.tgz' does not expand \(KeyError"),
+    ("hello-{version", r"\[sources.s\] file: 'hello-\{version' does not expand \(ValueError"),
+])
+def test_bad_templates_are_tree_errors_at_load_time(tmp_path, file, message):
+    write_package(tmp_path, "core", "x", '[package]\nname = "x"\nversion = "1"\n[sources.s]\nhash = "'
+                  + "a" * 64 + f'"\nfile = "{file}"\nmirrors = ["https://m/{{file}}"]\n', "FROM scratch\n")
+    with pytest.raises(TreeError, match=r"packages/core/x/package.toml: package core-x: " + message):
+        load_tree(tmp_path)
+
+
+def test_versioned_source_file_must_expand_as_targets_py_does(tmp_path):
+    write_package(tmp_path, "core", "x", '[package]\nname = "x"\nversion = "1.2"\n[sources.s]\nhash = "'
+                  + "a" * 64 + '"\nversion = "3.4"\nfile = "x-{version_major}.tgz"\nmirrors = ["https://m/{file}"]\n',
+                  "FROM scratch\n")
+    with pytest.raises(TreeError, match=r"\[sources.s\] file: 'x-\{version_major\}.tgz' does not expand as "
+                                        r"StageX's targets.py"):
+        load_tree(tmp_path)
+
+
+def test_empty_subpackage_and_empty_dep_are_named(tmp_path):
+    write_package(tmp_path, "core", "x", '[package]\nname = "x"\nsubpackages = ["a", ""]\n', "FROM scratch\n")
+    with pytest.raises(TreeError, match=r"\[package\] subpackages: .* empty or malformed name"):
+        load_tree(tmp_path)
+    assert containerfile_deps(["FROM stagex/\n"]) == [("", 1)]

@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from rebuildx.checkout import CheckoutError, prepare, resolve_release
+from rebuildx.checkout import prepare, resolve_release
+from rebuildx.errors import RebuildxError
 from releasegen import git
 from treegen import write_fixture_tree
 
@@ -45,5 +46,5 @@ def test_a_fresh_clone_is_checked_out_at_the_tag(repo, tmp_path):
 
 def test_bad_release_names(repo):
     root, _, _ = repo
-    with pytest.raises(CheckoutError, match="not of the form YYYY.MM.N"):
+    with pytest.raises(RebuildxError, match="not of the form YYYY.MM.N"):
         resolve_release(root, "latest")

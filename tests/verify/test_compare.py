@@ -44,15 +44,24 @@ def rebuildx(*args, cwd=None):
 
 @pytest.fixture
 def built(upstream, tmp_path):
-    """A workspace whose out/ is the published build, inside a clone at the release."""
+    """A workspace whose out/ is the published build copied in (rebuildx did not build it here),
+    inside a clone at the release; compare is asked with --any-out to count it."""
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", "-b", "release/2099.01.0", str(upstream.root), str(clone)], check=True)
     shutil.copytree(upstream.published_out, clone / "out")
     return clone
 
 
-def test_compare_against_the_checkout_url_and_directory(built, upstream, tmp_path):
+def test_entries_not_built_here_prove_nothing(built):
     done = rebuildx("compare", "--tree", str(built), "--json")
+    assert done.returncode == EXIT_NOTHING
+    verdicts = json.loads(done.stdout)["verdicts"]
+    assert {v["verdict"] for v in verdicts} == {"NOT_BUILT"}
+    assert all("not built by rebuildx here" in v["note"] for v in verdicts)
+
+
+def test_compare_against_the_checkout_url_and_directory(built, upstream, tmp_path):
+    done = rebuildx("compare", "--tree", str(built), "--json", "--any-out")
     assert done.returncode == 0, done.stderr
     assert {v["verdict"] for v in json.loads(done.stdout)["verdicts"]} == {"MATCH"}
     # a real HTTP server on loopback serving the digests folder, cross-checked with git
@@ -61,7 +70,7 @@ def test_compare_against_the_checkout_url_and_directory(built, upstream, tmp_pat
         for f in (upstream.published_out.parent / "digests").iterdir():
             mirror.files[f"/digests/{f.name}"] = f.read_bytes()
         done = rebuildx("compare", "--tree", str(built), "--published", "git:HEAD",
-                        "--published", f"{mirror.url}/digests")
+                        "--published", f"{mirror.url}/digests", "--any-out")
         assert done.returncode == 0, done.stderr
         mirror.files["/digests/core.txt"] = mirror.files["/digests/core.txt"].replace(b"core-hello", b"core-hellx")
         done = rebuildx("compare", "--tree", str(built), "--published", "git:HEAD",
@@ -75,7 +84,7 @@ def test_compare_diff_and_junit_on_a_mismatch(built, tmp_path):
     shutil.rmtree(built / "out/core-tool-b")
     shutil.copytree(built / "out/core-tool-a", built / "out/core-tool-b")
     junit = tmp_path / "j.xml"
-    done = rebuildx("compare", "--tree", str(built), "--diff", "--junit", str(junit))
+    done = rebuildx("compare", "--tree", str(built), "--diff", "--junit", str(junit), "--any-out")
     assert done.returncode == EXIT_MISMATCH
     minus = [l for l in done.stdout.splitlines() if l.startswith("-") and not l.startswith("---")]
     plus = [l for l in done.stdout.splitlines() if l.startswith("+") and not l.startswith("+++")]

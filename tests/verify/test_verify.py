@@ -29,6 +29,9 @@ def test_matching_release_exits_0(upstream, tmp_path):
     cases = ET.parse(junit).getroot().findall("testcase")
     assert len(cases) == 6 and not any(list(c) for c in cases)
     assert "6 packages: 6 match" in done.stdout
+    # compare on its own agrees: entries rebuildx built here count
+    again = rebuildx("compare", "--tree", str(tmp_path / "stagex"), "--json")
+    assert again.returncode == 0 and {v["verdict"] for v in json.loads(again.stdout)["verdicts"]} == {"MATCH"}
     # the ledger: everything matched in closure mode is chain-verified
     status = rebuildx("status", "--release", "2099.01.0", "--tree", str(tmp_path / "stagex"), "--json")
     assert json.loads(status.stdout)["counts"]["chain_verified"] == 6
@@ -51,7 +54,7 @@ def test_changed_package_mismatches_with_its_dependents(upstream, tmp_path):
     done = rebuildx("verify", "--release", "2099.01.1", "--repo", str(root), "--tree", str(tmp_path / "stagex"),
                     "-j", "2", "--sources", str(sources), "--report", str(report),
                     "--explain-from", str(upstream.published_out))
-    assert done.returncode == 1, done.stderr[-3000:]
+    assert done.returncode == 3, done.stderr[-3000:]
     doc = json.loads(report.read_text())
     verdicts = {v["package"]: v["verdict"] for v in doc["verdicts"]}
     assert verdicts == {"bootstrap-seed": "MATCH", "core-tool-a": "MATCH", "core-tool-b": "MATCH",
@@ -75,7 +78,7 @@ def test_failing_build_is_failed_with_its_own_exit_code(upstream, tmp_path):
     report, junit = tmp_path / "r.json", tmp_path / "j.xml"
     done = rebuildx("verify", "--release", "2099.01.2", "--repo", str(root), "--tree", str(tmp_path / "stagex"),
                     "-j", "2", "--report", str(report), "--junit", str(junit))
-    assert done.returncode == 3, done.stderr[-3000:]
+    assert done.returncode == 4, done.stderr[-3000:]
     doc = json.loads(report.read_text())
     verdicts = {v["package"]: v["verdict"] for v in doc["verdicts"]}
     assert verdicts["core-tool-a"] == verdicts["core-tool-b"] == "FAILED"

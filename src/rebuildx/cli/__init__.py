@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from rebuildx import __version__
+from rebuildx import __version__, exitcodes
 from rebuildx.errors import RebuildxError
 
 
@@ -23,7 +23,7 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("rebuildx: interrupted; running builds were stopped, out/ holds only whole entries",
                        err=True)
-            sys.exit(130)
+            sys.exit(exitcodes.INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -16,7 +16,7 @@ from rebuildx.plan import Plan
 from rebuildx.cli.progress import BuildProgress
 from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.engine.check import require_engine
-from rebuildx.errors import BuildError
+from rebuildx import exitcodes
 from rebuildx.model import DEFAULT_PLATFORM
 from rebuildx.proc import tail_lines
 from rebuildx.state import History
@@ -60,7 +60,7 @@ def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bo
     _summarise(report)
     if not report.ok:
         bundle_for(tree.root, report, checked.get("doctor"), release=None)
-        sys.exit(BuildError.exit_code)
+        sys.exit(exitcodes.FAILED)
 
 
 def bundle_for(root: Path, report: BuildReport, doctor: tuple | None, release: str | None) -> None:

@@ -13,6 +13,7 @@ from rebuildx.cli.options import tree_option
 from rebuildx.compare import Comparison, compare
 from rebuildx.digests import Semantics, local_digests, write_digests
 from rebuildx.errors import RebuildxError
+from rebuildx.outputs import foreign_entries
 from rebuildx.plan import make_plan
 from rebuildx.published import PublishedSource, cross_check, default_source
 from rebuildx.report import summary_line, table, unified_diff, write_json, write_junit
@@ -51,8 +52,19 @@ def load_published(tree_root: Path, specs: tuple[str, ...], release: str | None 
     return loaded[0][1]
 
 
+def not_built_here(ws: Workspace, history: History) -> dict[str, str]:
+    """out/ entries that prove nothing about this tree's sources, and why."""
+    why = {n: "out/ entry not built by rebuildx here (preseeded, copied or changed)"
+           for n in foreign_entries(ws, history)}
+    for entry in ws.out.iterdir() if ws.out.is_dir() else []:
+        record = history.out_record(entry.name)
+        if record and record.input_key.startswith("published:") and entry.name not in why:
+            why[entry.name] = "out/ holds the published image (a dep of `verify --deps published`)"
+    return why
+
+
 def comparison_for(tree_dir: Path, selection: tuple[str, ...], published: dict[str, str],
-                   release: str | None) -> tuple[Comparison, dict[str, str], list[str]]:
+                   release: str | None, any_out: bool = False) -> tuple[Comparison, dict[str, str], list[str]]:
     tree = load_tree(tree_dir)
     ws = Workspace(tree.root)
     local = local_digests(ws, Semantics.for_release(release))
@@ -61,7 +73,8 @@ def comparison_for(tree_dir: Path, selection: tuple[str, ...], published: dict[s
         names += sorted(n for n in published.keys() | local.keys() if n not in tree.packages)
     history = History(ws)
     failed = {n: e for n in names if (e := history.last_failure(n)) is not None}
-    return compare(names, local, published, failed), local, names
+    not_ours = {} if any_out else not_built_here(ws, history)
+    return compare(names, local, published, failed, not_ours=not_ours), local, names
 
 
 @click.command(name="compare")
@@ -74,12 +87,15 @@ def comparison_for(tree_dir: Path, selection: tuple[str, ...], published: dict[s
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report.")
 @click.option("--diff", "as_diff", is_flag=True, help="Print `diff -u published local`.")
+@click.option("--any-out", is_flag=True, help="Also count out/ entries rebuildx did not build here (e.g. "
+              "from StageX's make); by default they are NOT_BUILT, since they prove nothing.")
 def compare_cmd(selection: tuple[str, ...], tree_dir: Path, release: str | None,
-                published_specs: tuple[str, ...], as_json: bool, junit: Path | None, as_diff: bool) -> None:
+                published_specs: tuple[str, ...], as_json: bool, junit: Path | None, as_diff: bool,
+                any_out: bool) -> None:
     """A verdict per package of SELECTION (default: all) and its closure: MATCH, MISMATCH,
     NOT_BUILT, UNPUBLISHED or FAILED. Exit 0 only when every one MATCHes."""
     published = load_published(tree_dir, published_specs or ("git:HEAD",), release)
-    result, local, names = comparison_for(tree_dir, selection, published, release)
+    result, local, names = comparison_for(tree_dir, selection, published, release, any_out)
     if junit:
         write_junit(result, junit)
     if as_json:

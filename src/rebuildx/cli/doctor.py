@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from rebuildx import exitcodes
 from rebuildx.bundle import write_bundle
 from rebuildx.cli.options import tree_option
 from rebuildx.doctor import Facts, Finding, Level, diagnose, gather, has_failures
@@ -41,7 +42,7 @@ def doctor(selection: tuple[str, ...], tree_dir: Path, release: str | None, cold
     else:
         for f in findings:
             click.echo(f.line())
-    sys.exit(1 if has_failures(findings) else 0)
+    sys.exit(exitcodes.FAILED if has_failures(findings) else exitcodes.OK)
 
 
 def preflight(root: Path, packages: Sequence[Package], *, release: str | None, cold: bool,

@@ -1,6 +1,6 @@
 """`rebuildx explain`: why the published image of a package is not the local build.
 
-Exit codes as diffoscope's: 0 no difference, 1 differences, 2 error.
+Exit codes (exitcodes.py): 0 no difference, 3 differences, 1 error.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from rebuildx import exitcodes
 from rebuildx.cli.options import tree_option
 from rebuildx.errors import RebuildxError
 from rebuildx.explain import (DiffoscopeOptions, ExplainOptions, Limits, explain as run_explain, open_source,
@@ -54,7 +55,7 @@ def explain(package: str, tree_dir: Path, published: str | None, as_json: bool, 
             source.close()
     except RebuildxError as e:
         click.echo(f"rebuildx: error: {e}", err=True)
-        sys.exit(2)
+        sys.exit(exitcodes.ERROR)
     if as_json:
         click.echo(render_json(diff, max_files))
     elif as_markdown:
@@ -63,4 +64,4 @@ def explain(package: str, tree_dir: Path, published: str | None, as_json: bool, 
         from rich.console import Console
 
         render_terminal(diff, Console(), max_files)
-    sys.exit(0 if diff.identical else 1)
+    sys.exit(exitcodes.OK if diff.identical else exitcodes.DIFFERS)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from rebuildx import exitcodes
 from rebuildx.build import default_jobs
 from rebuildx.checkout import DEFAULT_REPO, prepare
 from rebuildx.cli.build import bundle_for, fetch_first
@@ -94,7 +95,7 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
         else:
             result = verify_closure(checkout, published, options, engine, info.identity,
                                     before=before, listener=progress)
-    if not no_explain and result.comparison.exit_code == 1:
+    if not no_explain and result.comparison.exit_code == exitcodes.DIFFERS:
         result.extra["explanations"] = explain_mismatches(
             ws, result.comparison, published_image_spec(explain_from or deps_from))
     path = write_report(result, report_path or ws.state_dir / "reports" / f"verify-{release}.json")

@@ -16,9 +16,9 @@ GIB = 1 << 30
 
 
 class ExplainError(RebuildxError):
-    """explain could not compare the two images (exit 2, like diffoscope's errors)."""
+    """explain could not compare the two images (exit 1, as every error)."""
 
-    exit_code = 2
+    exit_code = 1
 
 
 class LimitExceeded(ExplainError):
