@@ -32,7 +32,8 @@ def _git(root: Path, *args: str) -> str:
 
 
 def write_bundle(path: Path, *, root: Path, argv: Sequence[str], facts: Facts, findings: list[Finding],
-                 failing_log: Path | None, failing_package: str | None, release: str | None) -> Path:
+                 failing_log: Path | None, failing_package: str | None, release: str | None,
+                 error: str | None = None) -> Path:
     """Write `path` (Markdown) and return it."""
     versions = _versions()
     log_lines = tail_lines(failing_log, 200) if failing_log else []
@@ -50,6 +51,7 @@ def write_bundle(path: Path, *, root: Path, argv: Sequence[str], facts: Facts, f
         f"- free disk: {gib(facts.free_disk_bytes)}",
         f"- command: `{shlex.join(argv)}`",
         f"- failing package: {failing_package or 'none'}",
+        f"- error: {error or 'see the log below'}",
         "",
         "## doctor",
         "",

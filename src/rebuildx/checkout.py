@@ -27,7 +27,9 @@ class Checkout:
     root: Path
     release: str
     ref: str  # what the release resolved to: refs/heads/…, refs/remotes/…, or refs/tags/…
-    commit: str
+    commit: str  # the release's commit
+    head: str = ""  # what is checked out: the release's commit unless --allow-dirty said otherwise
+    dirty: tuple[str, ...] = ()  # tracked files changed in the work tree (allowed by --allow-dirty)
 
 
 def _git(root: Path, *args: str, check: bool = True, timeout: float = 600) -> str:
@@ -63,7 +65,7 @@ def prepare(root: Path, release: str, *, repo: str | None = None, allow_dirty: b
         run(["git", "clone", "--quiet", repo, str(root)], error=CheckoutError, timeout=3600)
         ref, commit = resolve_release(root, release)
         _git(root, "checkout", "--quiet", "--detach", commit)
-        return Checkout(root, release, ref, commit)
+        return Checkout(root, release, ref, commit, commit)
     ref, commit = resolve_release(root, release)
     head = _git(root, "rev-parse", "HEAD")
     dirty = dirty_files(root)
@@ -74,4 +76,4 @@ def prepare(root: Path, release: str, *, repo: str | None = None, allow_dirty: b
         if dirty:
             raise CheckoutError(f"{root} has local changes ({', '.join(dirty[:5])}); fix: commit or "
                                 f"stash them, or --allow-dirty")
-    return Checkout(root, release, ref, commit)
+    return Checkout(root, release, ref, commit, head, tuple(dirty))

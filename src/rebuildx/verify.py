@@ -140,6 +140,8 @@ def write_report(result: VerifyResult, path: Path) -> Path:
         "release": result.checkout.release,
         "ref": result.checkout.ref,
         "commit": result.checkout.commit,
+        "head": result.checkout.head,  # what was built: differs from commit only with --allow-dirty
+        "dirty": list(result.checkout.dirty),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         **result.extra,
     }

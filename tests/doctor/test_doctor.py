@@ -152,3 +152,15 @@ def test_doctor_finds_out_entries_built_from_other_inputs(engine, fixture_tree):
     findings = {f["check"]: f for f in json.loads(done.stdout)["findings"]}
     assert findings["out/ inputs"]["level"] == "warn" and "core-hello" in findings["out/ inputs"]["message"]
     assert "bootstrap-seed" not in findings["out/ inputs"]["message"]
+
+
+def test_a_fetch_failure_before_any_build_still_writes_a_bundle(engine, tmp_path):
+    from treegen import write_fixture_tree
+
+    tree = write_fixture_tree(tmp_path / "stagex")  # its mirror is a closed port: nothing can be had
+    done = subprocess.run([sys.executable, "-m", "rebuildx", "build", "core-hello", "--tree", str(tree.root)],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "could not be fetched" in done.stderr
+    text = (tree.root / ".rebuildx/support-bundle.md").read_text()
+    assert "- error: 2 of 2 sources could not be fetched" in text
+    assert "## doctor" in text and "pass  containerd store: on" in text

@@ -101,6 +101,15 @@ def test_reused_checkout_must_be_clean_and_at_the_release(upstream, tmp_path):
     assert done.returncode == 1 and "has local changes (packages/core/hello/Containerfile)" in done.stderr
     done = rebuildx("verify", "--release", "2099.99.0", "--tree", str(clone))
     assert "neither branch release/2099.99.0 nor tag 2099.99.0 exists" in done.stderr
+    # allowed, the report says what was really built
+    report = clone / "r.json"
+    subprocess.run(["git", "-C", str(clone), "checkout", "-q", "main"], check=True)
+    done = rebuildx("verify", "core-hello", "--release", "2099.01.0", "--tree", str(clone), "--allow-dirty",
+                    "--report", str(report))
+    doc = json.loads(report.read_text())
+    main = subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    assert doc["head"] == main != doc["commit"] and doc["dirty"] == ["packages/core/hello/Containerfile"]
+    assert "this does not verify the release" in done.stdout
 
 
 def test_deps_published_then_chain_verified(upstream, tmp_path):

@@ -17,6 +17,7 @@ from rebuildx.cli.progress import BuildProgress
 from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.engine.check import require_engine
 from rebuildx import exitcodes
+from rebuildx.errors import RebuildxError
 from rebuildx.model import DEFAULT_PLATFORM
 from rebuildx.proc import tail_lines
 from rebuildx.state import History
@@ -50,24 +51,29 @@ def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bo
     checked: dict = {}
 
     def before(plan: Plan) -> None:
-        checked["doctor"] = preflight(tree.root, plan.packages, release=None, cold=cold, platform=platform)
+        preflight(tree.root, plan.packages, release=None, cold=cold, platform=platform, keep=checked)
         fetch_first(workspace, plan, fetch_options)
         progress.planned(plan, History(workspace).durations(), options.jobs)
 
-    with BuildProgress() as progress:
-        report = run_build(workspace, tree, selection, options, BuildxEngine(workspace), info.identity,
-                           listener=progress, before=before)
+    try:
+        with BuildProgress() as progress:
+            report = run_build(workspace, tree, selection, options, BuildxEngine(workspace), info.identity,
+                               listener=progress, before=before)
+    except RebuildxError as e:  # doctor, fetch, --cold refusal: still worth a bundle
+        bundle_for(tree.root, None, checked.get("doctor"), release=None, error=str(e))
+        raise
     _summarise(report)
     if not report.ok:
         bundle_for(tree.root, report, checked.get("doctor"), release=None)
         sys.exit(exitcodes.FAILED)
 
 
-def bundle_for(root: Path, report: BuildReport, doctor: tuple | None, release: str | None) -> None:
-    """The support bundle for the first failed package of a report."""
-    failed = next((r for r in report.results if r.status is Status.FAILED), None)
+def bundle_for(root: Path, report: BuildReport | None, doctor: tuple | None, release: str | None,
+               error: str | None = None) -> None:
+    """The support bundle for the first failed package of a report, or for an error before it."""
+    failed = next((r for r in report.results if r.status is Status.FAILED), None) if report else None
     facts, findings = doctor if doctor else (None, [])
-    support_bundle(root, facts=facts, findings=findings, release=release,
+    support_bundle(root, facts=facts, findings=findings, release=release, error=error or (failed and failed.error),
                    failing_package=failed.package if failed else None, failing_log=failed.log if failed else None)
 
 

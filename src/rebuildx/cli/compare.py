@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from rebuildx.cli.options import tree_option
+from rebuildx.cli.options import console as make_console, tree_option
 from rebuildx.compare import Comparison, compare
 from rebuildx.digests import Semantics, local_digests, write_digests
 from rebuildx.errors import RebuildxError
@@ -103,9 +103,7 @@ def compare_cmd(selection: tuple[str, ...], tree_dir: Path, release: str | None,
     elif as_diff:
         click.echo(unified_diff(published, local, names), nl=False)
     else:
-        from rich.console import Console
-
-        console = Console()
+        console = make_console()
         console.print(table(result))
         console.print(summary_line(result))
     sys.exit(result.exit_code)

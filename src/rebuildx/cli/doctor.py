@@ -46,10 +46,13 @@ def doctor(selection: tuple[str, ...], tree_dir: Path, release: str | None, cold
 
 
 def preflight(root: Path, packages: Sequence[Package], *, release: str | None, cold: bool,
-              platform: str) -> tuple[Facts, list[Finding]]:
-    """Doctor before a build: warnings are printed, a failure stops it (listing every failure)."""
+              platform: str, keep: dict | None = None) -> tuple[Facts, list[Finding]]:
+    """Doctor before a build: warnings are printed, a failure stops it (listing every failure).
+    The facts and findings go into `keep["doctor"]` first, for the support bundle."""
     facts = gather(root, packages=list(packages), release=release, cold=cold, platform=platform)
     findings = diagnose(facts)
+    if keep is not None:
+        keep["doctor"] = (facts, findings)
     for f in findings:
         if f.level is not Level.PASS:
             click.echo(f"doctor: {f.line()}", err=True)
@@ -60,13 +63,13 @@ def preflight(root: Path, packages: Sequence[Package], *, release: str | None, c
 
 
 def support_bundle(root: Path, *, facts: Facts | None, findings: list[Finding], release: str | None,
-                   failing_package: str | None, failing_log: Path | None) -> Path:
+                   failing_package: str | None, failing_log: Path | None, error: str | None = None) -> Path:
     """Write .rebuildx/support-bundle.md after a failure and say where it is."""
     if facts is None:
         facts = gather(root, air_gapped=True)
         findings = diagnose(facts)
     path = write_bundle(Workspace(root).state_dir / "support-bundle.md", root=root, argv=["rebuildx", *sys.argv[1:]],
                         facts=facts, findings=findings, failing_log=failing_log,
-                        failing_package=failing_package, release=release)
+                        failing_package=failing_package, release=release, error=error)
     click.echo(f"support bundle (paste it into the StageX chat room): {path}", err=True)
     return path

@@ -19,12 +19,22 @@ from rebuildx.workspace import Workspace
 
 
 def default_published(tree_dir: Path, package: str) -> str:
-    """StageX's own tag for the package (`stagex/<full>:<version>`, as its build tags it)."""
+    """The published image by the digest the checkout's digests/ name (a tag can move); StageX's
+    own tag (`stagex/<full>:<version>`) only when the checkout publishes no digest for it."""
+    from rebuildx.published import PublishedSource
     from rebuildx.tree import load_tree
 
     found = load_tree(tree_dir).packages.get(package)
     if found is None:
         raise RebuildxError(f"{tree_dir}: no package {package!r} in the tree; give --published-image")
+    try:
+        digest = PublishedSource("git:HEAD").load(tree_dir).get(package)
+    except RebuildxError:
+        digest = None
+    if digest:
+        return f"docker.io/stagex/{package}@sha256:{digest}"
+    click.echo(f"rebuildx: warning: no published digest for {package} in {tree_dir}'s digests/; "
+               f"taking the tag {found.version or 'latest'}, which may have moved", err=True)
     return f"docker.io/stagex/{package}:{found.version or 'latest'}"
 
 
@@ -33,7 +43,8 @@ def default_published(tree_dir: Path, package: str) -> str:
 @tree_option
 @click.option("--published-image", "published", metavar="REF|DIR|TARBALL",
               help="The published image: a registry reference (best by digest), an OCI layout "
-                   "directory, or a tarball of one (docker save). Default: docker.io/stagex/PKG:VERSION.")
+                   "directory, or a tarball of one (docker save). Default: docker.io/stagex/PKG@<the "
+                   "digest in the checkout's digests/>.")
 @click.option("--json", "as_json", is_flag=True, help="Print the versioned JSON document.")
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print a Markdown report (support bundle).")
 @click.option("--max-files", default=50, show_default=True, help="Differing files listed; the rest are counted.")

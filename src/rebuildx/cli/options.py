@@ -18,3 +18,10 @@ def sources_options(f):
                      help="Try URL/<file> before the packages' own mirrors (repeatable).")(f)
     return click.option("--sources", "sources_dir", type=click.Path(file_okay=False, path_type=Path),
                         help="A flat directory of source files, taken by name before any network.")(f)
+
+
+def console():  # -> rich.console.Console
+    """The console verbs print to: lines never wrapped (logs and greps stay whole), tables fitted."""
+    from rich.console import Console
+
+    return Console(soft_wrap=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rebuildx.cli.options import tree_option
+from rebuildx.cli.options import console as make_console, tree_option
 from rebuildx.model import DEFAULT_PLATFORM
 from rebuildx.plan import Plan, make_plan
 from rebuildx.tree import load_tree
@@ -35,10 +35,9 @@ def plan(selection: tuple[str, ...], tree_dir: Path, as_json: bool, only: bool, 
 
 
 def _render(the_plan: Plan) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = make_console()
     table = Table(box=None, show_header=True, header_style="bold")
     for col in ("#", "package", "version", "platform", "deps"):
         table.add_column(col)

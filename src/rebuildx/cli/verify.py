@@ -15,10 +15,11 @@ from rebuildx.checkout import DEFAULT_REPO, prepare
 from rebuildx.cli.build import bundle_for, fetch_first
 from rebuildx.cli.doctor import preflight
 from rebuildx.cli.compare import load_published
-from rebuildx.cli.options import sources_options
+from rebuildx.cli.options import console as make_console, sources_options
 from rebuildx.cli.progress import BuildProgress
 from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.engine.check import require_engine
+from rebuildx.errors import RebuildxError
 from rebuildx.fetch import FetchOptions
 from rebuildx.graph import Graph
 from rebuildx.ledger import release_status
@@ -82,35 +83,41 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
     checked: dict = {}
 
     def before(plan: Plan) -> None:
-        checked["doctor"] = preflight(checkout.root, plan.packages, release=release, cold=True,
-                                      platform=platform) if not allow_dirty else preflight(
-            checkout.root, plan.packages, release=None, cold=True, platform=platform)
+        preflight(checkout.root, plan.packages, release=None if allow_dirty else release, cold=True,
+                  platform=platform, keep=checked)
         fetch_first(ws, plan, fetch_options)
         progress.planned(plan, History(ws).durations(), options.jobs)
 
-    with BuildProgress() as progress:
-        if deps == "published":
-            result = verify_published_deps(checkout, published, options, engine, info.identity,
-                                           dep_source(deps_from), before=before, listener=progress)
-        else:
-            result = verify_closure(checkout, published, options, engine, info.identity,
-                                    before=before, listener=progress)
+    try:
+        with BuildProgress() as progress:
+            if deps == "published":
+                result = verify_published_deps(checkout, published, options, engine, info.identity,
+                                               dep_source(deps_from), before=before, listener=progress)
+            else:
+                result = verify_closure(checkout, published, options, engine, info.identity,
+                                        before=before, listener=progress)
+    except RebuildxError as e:  # doctor, fetch, published deps: still worth a bundle
+        bundle_for(checkout.root, None, checked.get("doctor"), release, error=str(e))
+        raise
     if not no_explain and result.comparison.exit_code == exitcodes.DIFFERS:
         result.extra["explanations"] = explain_mismatches(
             ws, result.comparison, published_image_spec(explain_from or deps_from))
     path = write_report(result, report_path or ws.state_dir / "reports" / f"verify-{release}.json")
     if junit:
         write_junit(result.comparison, junit)
-    from rich.console import Console
-
-    console = Console()
+    console = make_console()
     console.print(table(result.comparison))
     console.print(summary_line(result.comparison))
     for package, why in result.extra.get("explanations", {}).items():
         console.print(f"explain {package}: {why.get('summary') or why.get('error')}")
-    console.print(f"release {release} = {checkout.ref} at {checkout.commit[:12]}; report: {path}")
-    if result.build and not result.build.ok:
-        bundle_for(checkout.root, result.build, checked.get("doctor"), release)
+    built_from = "" if checkout.head == checkout.commit and not checkout.dirty else (
+        f"; BUILT FROM {checkout.head[:12]}{' with local changes' if checkout.dirty else ''} (--allow-dirty): "
+        f"this does not verify the release")
+    console.print(f"release {release} = {checkout.ref} at {checkout.commit[:12]}{built_from}; report: {path}")
+    if result.comparison.exit_code != exitcodes.OK:
+        mismatched = [v.package for v in result.comparison.verdicts if v.verdict.value == "MISMATCH"]
+        bundle_for(checkout.root, result.build, checked.get("doctor"), release,
+                   error=f"MISMATCH: {', '.join(mismatched)} (see {path})" if mismatched else None)
     sys.exit(result.comparison.exit_code)
 
 
