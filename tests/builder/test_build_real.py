@@ -211,24 +211,44 @@ def _pids_in(root: Path) -> list[int]:
     return pids
 
 
-def test_ctrl_c_stops_running_builds(fixture_tree, identity):
+def _start_slow_build(fixture_tree) -> subprocess.Popen:
+    """`rebuildx build --cold` with core-hello sleeping 60 s; returns once that build runs."""
     fixture_tree.prefill_fetch()
     slow = fixture_tree.root / "packages/core/hello/Containerfile"
     slow.write_text(slow.read_text().replace("RUN --network=none", "RUN --network=none sleep 60 &&"))
     proc = _cli(fixture_tree.root, "--jobs", "2", "--cold")
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any(
-            "buildx" in Path(f"/proc/{p}/cmdline").read_text(errors="replace") for p in _pids_in(fixture_tree.root)
-            if Path(f"/proc/{p}/cmdline").exists()):
+    while time.monotonic() < deadline and not (fixture_tree.root / "out/bootstrap-seed").exists():
         time.sleep(0.1)
     time.sleep(3)  # let the slow build reach its sleep
+    assert any("buildx" in Path(f"/proc/{p}/cmdline").read_text(errors="replace")
+               for p in _pids_in(fixture_tree.root)), "the slow build is not running"
+    return proc
+
+
+def _none_left(root: Path) -> bool:
+    for _ in range(50):
+        if not _pids_in(root):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_ctrl_c_stops_running_builds(fixture_tree, identity):
+    proc = _start_slow_build(fixture_tree)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err[-2000:]
     assert "interrupted" in err
-    time.sleep(1)
-    assert _pids_in(fixture_tree.root) == []  # no buildx or tar left behind
+    assert _none_left(fixture_tree.root)  # no buildx or tar left behind
     assert not (fixture_tree.root / "out/core-hello").exists()
+
+
+def test_sigkill_takes_its_builds_along(fixture_tree, identity):
+    proc = _start_slow_build(fixture_tree)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert _none_left(fixture_tree.root), "buildx or tar outlived a killed rebuildx"
 
 
 def test_rerun_trusts_an_unchanged_entry_and_rebuilds_a_damaged_one(fixture_tree, identity):

@@ -102,6 +102,10 @@ def build_env(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+# Children run in their own session (a terminal's Ctrl-C is ours to handle), so they would outlive
+# a rebuildx killed with SIGKILL; util-linux's setpriv gives them a parent-death signal instead.
+_DIE_WITH_US = ["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else []
+
 _staging_locks: dict[str, threading.Lock] = {}
 _staging_guard = threading.Lock()
 
@@ -198,9 +202,9 @@ class BuildxEngine:
         with open(log, "wb") as logf:
             logf.write(("$ " + " ".join(argv) + "\n").encode())
             logf.flush()
-            build = subprocess.Popen(argv, cwd=self.workspace.root, env=build_env(),
+            build = subprocess.Popen([*_DIE_WITH_US, *argv], cwd=self.workspace.root, env=build_env(),
                                      stdout=subprocess.PIPE, stderr=logf, start_new_session=True)
-            tar = subprocess.Popen(["tar", "-C", str(dest), "-mx"], stdin=build.stdout,
+            tar = subprocess.Popen([*_DIE_WITH_US, "tar", "-C", str(dest), "-mx"], stdin=build.stdout,
                                    stderr=logf, start_new_session=True)
             assert build.stdout is not None
             build.stdout.close()
