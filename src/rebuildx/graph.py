@@ -32,10 +32,13 @@ class Graph:
             for d in ds:
                 rdeps[d].append(name)
         graph = cls(deps, {k: tuple(v) for k, v in rdeps.items()})
-        graph._check_acyclic()
+        cycle = graph._find_cycle()
+        if cycle:
+            raise PlanError(f"{packages[cycle[0]].directory}/Containerfile: dependency cycle: "
+                            f"{' -> '.join(cycle)} (each depends on the next, through FROM/COPY --from lines)")
         return graph
 
-    def _check_acyclic(self) -> None:
+    def _find_cycle(self) -> list[str] | None:
         white, grey, black = 0, 1, 2
         color = dict.fromkeys(self.deps, white)
         for start in self.deps:
@@ -53,12 +56,11 @@ class Graph:
                 stack[-1] = (node, i + 1)
                 nxt = ds[i]
                 if color[nxt] == grey:
-                    cycle = path[path.index(nxt):] + [nxt]
-                    raise PlanError(f"dependency cycle: {' -> '.join(cycle)} "
-                                    f"(each depends on the next, through FROM/COPY --from lines)")
+                    return path[path.index(nxt):] + [nxt]
                 if color[nxt] == white:
                     color[nxt] = grey
                     stack.append((nxt, 0)); path.append(nxt)
+        return None
 
     def closure(self, roots: Iterable[str]) -> set[str]:
         """The roots and everything they depend on, transitively."""

@@ -61,3 +61,16 @@ def test_bad_input_is_one_line_exit_1(tmp_path):
 def test_unknown_selection_suggests(fixture_tree):
     done = rebuildx("plan", "helo", "--tree", str(fixture_tree.root))
     assert done.returncode == 1 and "did you mean hello" in done.stderr
+
+
+def test_plan_all_json_on_the_real_release_graph(graph_tree, graph_data):
+    """The acceptance, as a user runs it: `rebuildx plan all --json` on the 513-package tree."""
+    done = rebuildx("plan", "all", "--json", "--tree", str(graph_tree))
+    assert done.returncode == 0, done.stderr
+    packages = json.loads(done.stdout)["packages"]
+    expected = {f"{p['stage']}-{p['name']}": p["deps"] for p in graph_data["packages"]}
+    assert len(packages) == 513 and {p["name"]: p["deps"] for p in packages} == expected
+    position = {p["name"]: i for i, p in enumerate(packages)}
+    assert all(position[d] < position[p["name"]] for p in packages for d in p["deps"])
+    bash = json.loads(rebuildx("plan", "core-bash", "--json", "--tree", str(graph_tree)).stdout)["packages"]
+    assert len(bash) == 26 and bash[-1]["name"] == "core-bash"

@@ -52,7 +52,7 @@ def test_missing_dep_names_both_and_the_line(tmp_path):
 
 def test_cycle_is_named(tmp_path):
     tree = _tree(tmp_path, {"core-a": ["core-b"], "core-b": ["core-c"], "core-c": ["core-a"], "core-z": []})
-    with pytest.raises(PlanError, match=r"dependency cycle: core-a -> core-b -> core-c -> core-a"):
+    with pytest.raises(PlanError, match=r"packages/core/a/Containerfile: dependency cycle: core-a -> core-b -> core-c -> core-a"):
         make_plan(tree)
 
 

@@ -10,7 +10,9 @@ import click
 from rebuildx.cli.options import console as make_console, tree_option
 from rebuildx.model import DEFAULT_PLATFORM
 from rebuildx.plan import Plan, make_plan
+from rebuildx.state import History
 from rebuildx.tree import load_tree
+from rebuildx.workspace import Workspace
 
 
 @click.command()
@@ -27,14 +29,22 @@ def plan(selection: tuple[str, ...], tree_dir: Path, as_json: bool, only: bool, 
     name (`bash`).
     """
     tree = load_tree(tree_dir)
-    the_plan = make_plan(tree, selection, platform=platform, only=only)
+    durations = _recorded_durations(Workspace(tree.root))
+    the_plan = make_plan(tree, selection, platform=platform, only=only, weights=durations or None)
     if as_json:
         click.echo(json.dumps(the_plan.to_json(), indent=1))
     else:
-        _render(the_plan)
+        _render(the_plan, durations)
 
 
-def _render(the_plan: Plan) -> None:
+def _recorded_durations(ws: Workspace) -> dict[str, float]:
+    """Build durations from the history, if this workspace has one (planning never creates it)."""
+    if not (ws.state_dir / "state.sqlite").is_file():
+        return {}
+    return History(ws).durations()
+
+
+def _render(the_plan: Plan, durations: dict[str, float]) -> None:
     from rich.table import Table
 
     console = make_console()
@@ -45,6 +55,11 @@ def _render(the_plan: Plan) -> None:
         table.add_row(str(i), p.full_name, p.version or "latest", p.platform(the_plan.platform), str(len(p.deps)))
     console.print(table)
     counts = ", ".join(f"{stage} {n}" for stage, n in sorted(the_plan.stage_counts().items()))
-    length, path = the_plan.longest_path()
     console.print(f"{len(the_plan.packages)} packages ({counts})")
+    length, path = the_plan.longest_path()
     console.print(f"longest path: {int(length)} packages: {' -> '.join(path)}")
+    if durations and all(n in durations for n in the_plan.names):
+        seconds, timed = the_plan.longest_path(lambda n: durations[n])
+        work = sum(durations[n] for n in the_plan.names)
+        console.print(f"by recorded durations: longest path {seconds / 60:.1f} min "
+                      f"({' -> '.join(timed)}), all work {work / 60:.1f} min")

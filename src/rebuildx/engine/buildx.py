@@ -153,7 +153,15 @@ def _same_file(a: Path, b: Path) -> bool:
     sa, sb = a.stat(), b.stat()
     if (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino):
         return True
-    return sa.st_size == sb.st_size and a.read_bytes() == b.read_bytes()
+    if sa.st_size != sb.st_size:
+        return False
+    with open(a, "rb") as fa, open(b, "rb") as fb:  # sources can be GBs: compare in chunks
+        while True:
+            ca, cb = fa.read(1 << 20), fb.read(1 << 20)
+            if ca != cb:
+                return False
+            if not ca:
+                return True
 
 
 def _link_or_copy(src: str, dst: str) -> None:
