@@ -49,6 +49,14 @@ def resolve_release(root: Path, release: str) -> tuple[str, str]:
                         f"(is this a StageX checkout, fetched recently?)")
 
 
+def _checkout_name(ref: str) -> str:
+    """What to type to check a release ref out (a tag stays explicit: a branch may share its name)."""
+    for prefix in ("refs/heads/", "refs/remotes/origin/"):
+        if ref.startswith(prefix):
+            return ref.removeprefix(prefix)
+    return ref
+
+
 def dirty_files(root: Path) -> list[str]:
     """Tracked files changed in the work tree, except digests/ (which `digests` rewrites)."""
     out = run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
@@ -72,7 +80,7 @@ def prepare(root: Path, release: str, *, repo: str | None = None, allow_dirty: b
     if not allow_dirty:
         if head != commit:
             raise CheckoutError(f"{root} is at {head[:12]}, not at release {release} ({ref} = {commit[:12]}); "
-                                f"fix: git -C {root} checkout {ref.removeprefix('refs/heads/')}, or --allow-dirty")
+                                f"fix: git -C {root} checkout {_checkout_name(ref)}, or --allow-dirty")
         if dirty:
             raise CheckoutError(f"{root} has local changes ({', '.join(dirty[:5])}); fix: commit or "
                                 f"stash them, or --allow-dirty")
