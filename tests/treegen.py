@@ -231,7 +231,7 @@ def write_graph_tree(root: Path, graph: dict) -> None:
         by_origin.setdefault((p["stage"], p["origin"]), []).append(p)
     for (stage, origin), members in by_origin.items():
         first = members[0]
-        lines = [f"[package]", f"name = {json.dumps(origin)}"]
+        lines = ["[package]", f"name = {json.dumps(origin)}"]
         if first["version"]:
             lines.append(f"version = {json.dumps(first['version'])}")
         if first["version_from"]:

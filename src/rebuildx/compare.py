@@ -13,6 +13,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
+from rebuildx.exitcodes import DIFFERS as EXIT_MISMATCH
+from rebuildx.exitcodes import FAILED as EXIT_FAILED
+from rebuildx.exitcodes import INCOMPLETE as EXIT_INCOMPLETE
+from rebuildx.exitcodes import NOTHING as EXIT_NOTHING
+
 
 class Verdict(enum.Enum):
     MATCH = "MATCH"
@@ -20,12 +25,6 @@ class Verdict(enum.Enum):
     NOT_BUILT = "NOT_BUILT"
     UNPUBLISHED = "UNPUBLISHED"
     FAILED = "FAILED"
-
-
-from rebuildx.exitcodes import DIFFERS as EXIT_MISMATCH
-from rebuildx.exitcodes import FAILED as EXIT_FAILED
-from rebuildx.exitcodes import INCOMPLETE as EXIT_INCOMPLETE
-from rebuildx.exitcodes import NOTHING as EXIT_NOTHING
 
 
 @dataclass(frozen=True)

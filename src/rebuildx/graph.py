@@ -21,7 +21,7 @@ class Graph:
     def of(cls, packages: Mapping[str, Package]) -> Graph:
         """Check every dep exists and that there is no cycle, naming what is wrong."""
         for package in packages.values():
-            for dep, line in zip(package.deps, package.dep_lines or (None,) * len(package.deps)):
+            for dep, line in zip(package.deps, package.dep_lines or (None,) * len(package.deps), strict=True):
                 if dep not in packages:
                     at = f"{package.directory}/Containerfile" + (f":{line}" if line else "")
                     raise PlanError(f"{at}: package {package.full_name} depends on stagex/{dep}, "

@@ -106,15 +106,16 @@ def _check_templates(rel: Path, package: Package) -> None:
     for source in package.sources:
         where = f"{rel}: package {package.full_name}: [sources.{source.name}]"
         for mirror in source.mirrors:
-            for fld, expand_it in (("file", lambda: source.fetch_file(mirror, package.toml_version)),
-                                   ("mirrors", lambda: source.fetch_url(mirror, package.toml_version))):
-                try:
-                    expand_it()
-                except (KeyError, IndexError, ValueError, AttributeError) as e:
-                    bad = source.file if fld == "file" and source.file else mirror
-                    raise TreeError(f"{where} {fld}: {bad!r} does not expand ({type(e).__name__}: {e}); "
-                                    f"known fields: version, version_under, version_dash, version_major, "
-                                    f"version_major_minor, version_strip_suffix, format, file") from e
+            fld = "file"
+            try:
+                source.fetch_file(mirror, package.toml_version)
+                fld = "mirrors"
+                source.fetch_url(mirror, package.toml_version)
+            except (KeyError, IndexError, ValueError, AttributeError) as e:
+                bad = source.file if fld == "file" and source.file else mirror
+                raise TreeError(f"{where} {fld}: {bad!r} does not expand ({type(e).__name__}: {e}); "
+                                f"known fields: version, version_under, version_dash, version_major, "
+                                f"version_major_minor, version_strip_suffix, format, file") from e
         if source.version:
             try:
                 source.build_file(package.version)

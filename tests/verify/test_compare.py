@@ -86,8 +86,8 @@ def test_compare_diff_and_junit_on_a_mismatch(built, tmp_path):
     junit = tmp_path / "j.xml"
     done = rebuildx("compare", "--tree", str(built), "--diff", "--junit", str(junit), "--any-out")
     assert done.returncode == EXIT_MISMATCH
-    minus = [l for l in done.stdout.splitlines() if l.startswith("-") and not l.startswith("---")]
-    plus = [l for l in done.stdout.splitlines() if l.startswith("+") and not l.startswith("+++")]
+    minus = [ln for ln in done.stdout.splitlines() if ln.startswith("-") and not ln.startswith("---")]
+    plus = [ln for ln in done.stdout.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
     assert len(minus) == len(plus) == 1 and minus[0].endswith(" core-tool-b") and plus[0].endswith(" core-tool-b")
     assert "--- published/core.txt" in done.stdout
     suite = ET.parse(junit).getroot()

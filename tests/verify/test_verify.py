@@ -7,7 +7,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-from releasegen import git, release_branch
+from releasegen import git
 from treegen import sha256, tarball
 
 

@@ -16,7 +16,7 @@ from rebuildx.errors import RebuildxError
 from rebuildx.outputs import foreign_entries
 from rebuildx.plan import make_plan
 from rebuildx.published import PublishedSource, cross_check, default_source
-from rebuildx.report import summary_line, table, unified_diff, write_json, write_junit
+from rebuildx.report import summary_line, table, unified_diff, write_junit
 from rebuildx.state import History
 from rebuildx.tree import load_tree
 from rebuildx.workspace import Workspace
@@ -31,7 +31,7 @@ release_option = click.option("--release", default=None, metavar="YYYY.MM.N",
 def digests(tree_dir: Path, release: str | None) -> None:
     """Write digests/<stage>.txt from out/, byte for byte as `make digests` does."""
     files = write_digests(Workspace(tree_dir), Semantics.for_release(release))
-    for stage, path in sorted(files.items()):
+    for _, path in sorted(files.items()):
         click.echo(f"> {path}")
 
 
