@@ -74,7 +74,7 @@ def test_from_tarball_and_cli_json_round_trip(built, tmp_path):
     assert default_published(built.local, "core-perm") == "docker.io/stagex/core-perm:1.0"
 
 
-def test_identical_exits_0_and_errors_exit_2(built, tmp_path):
+def test_identical_exits_0_and_errors_exit_1(built, tmp_path):
     same = cli("core-perm", "--tree", str(built.local), "--published-image", str(built.local / "out/core-perm"))
     assert same.exit_code == 0 and IDENTICAL in same.output
     missing = cli("core-nothing", "--tree", str(built.local), "--published-image", str(built.local / "out/core-perm"))
