@@ -105,8 +105,9 @@ class Graph:
         rem = self.remaining_path(nodes, weight)
         if not rem:
             return 0.0, []
-        node: str | None = max(sorted(rem), key=lambda n: rem[n])
-        total = rem[node]
+        first = max(sorted(rem), key=lambda n: rem[n])
+        total = rem[first]
+        node: str | None = first
         path: list[str] = []
         while node is not None:
             path.append(node)

@@ -34,7 +34,10 @@ def write_out_entry(dest: Path, manifest_digest: str, get_blob: BlobGetter, name
     """Write `dest` as an out/ entry holding the image whose manifest is `manifest_digest`."""
     blobs = dest / "blobs" / "sha256"
     blobs.mkdir(parents=True, exist_ok=True)
-    manifest_bytes = _copy_checked(get_blob(manifest_digest), manifest_digest, blobs)
+    _copy_checked(get_blob(manifest_digest), manifest_digest, blobs)
+    manifest_bytes = (blobs / manifest_digest.split(":")[1]).read_bytes()
+    if len(manifest_bytes) > 4 << 20:
+        raise RebuildxError(f"{name}: manifest {manifest_digest} is larger than 4 MiB; refused")
     manifest = json.loads(manifest_bytes)
     for desc in [manifest["config"], *manifest.get("layers", [])]:
         _copy_checked(get_blob(desc["digest"]), desc["digest"], blobs)
@@ -52,7 +55,7 @@ def write_out_entry(dest: Path, manifest_digest: str, get_blob: BlobGetter, name
     check_layout(dest)
 
 
-def _copy_checked(src: Path, digest: str, blobs: Path) -> bytes | None:
+def _copy_checked(src: Path, digest: str, blobs: Path) -> None:
     target = blobs / digest.split(":")[1]
     h = hashlib.sha256()
     with open(src, "rb") as fin, open(target, "wb") as fout:
@@ -62,7 +65,6 @@ def _copy_checked(src: Path, digest: str, blobs: Path) -> bytes | None:
     if "sha256:" + h.hexdigest() != digest:
         target.unlink()
         raise RebuildxError(f"{src}: blob does not match its digest {digest} (got sha256:{h.hexdigest()})")
-    return target.read_bytes() if target.stat().st_size < 4 << 20 else None
 
 
 def from_layout_dir(root: Path) -> Callable[[str, str, Path], None]:

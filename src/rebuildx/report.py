@@ -40,7 +40,7 @@ def unified_diff(published: Mapping[str, str], local: Mapping[str, str], names: 
     chosen = set(names)
     theirs = render_stage_files({n: d for n, d in published.items() if n in chosen})
     mine = render_stage_files({n: d for n, d in local.items() if n in chosen})
-    out = []
+    out: list[str] = []
     for stage in sorted(set(theirs) | set(mine)):
         out.extend(difflib.unified_diff(theirs.get(stage, "").splitlines(keepends=True),
                                         mine.get(stage, "").splitlines(keepends=True),

@@ -47,7 +47,7 @@ def run_schedule(order: Sequence[str], deps: Mapping[str, Sequence[str]], run: C
 
     On an interrupt (Ctrl-C) nothing new starts, `abort()` stops what runs, and the interrupt
     goes on to the caller once the running builds have returned."""
-    state = _Run(order, deps, priority, listener or _Quiet())
+    state: _Run[R] = _Run(order, deps, priority, listener or _Quiet())
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         try:
             state.drive(pool, run, ok, jobs, keep_going)

@@ -73,7 +73,8 @@ def bundle_for(root: Path, report: BuildReport | None, doctor: tuple | None, rel
     """The support bundle for the first failed package of a report, or for an error before it."""
     failed = next((r for r in report.results if r.status is Status.FAILED), None) if report else None
     facts, findings = doctor if doctor else (None, [])
-    support_bundle(root, facts=facts, findings=findings, release=release, error=error or (failed and failed.error),
+    support_bundle(root, facts=facts, findings=findings, release=release,
+                   error=error or (failed.error if failed else None),
                    failing_package=failed.package if failed else None, failing_log=failed.log if failed else None)
 
 

@@ -42,6 +42,10 @@ class ImageSource(Protocol):
 
     def close(self) -> None: ...
 
+    def __enter__(self) -> ImageSource: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
 
 def _descriptor(desc: dict, label: str) -> tuple[str, int | None]:
     digest = desc.get("digest", "") if isinstance(desc, dict) else ""
