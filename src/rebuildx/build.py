@@ -113,6 +113,8 @@ class Builder:
         if name not in self.forced and record and record.input_key == key:
             digest = recorded_entry_ok(self.ws, self.history, name)
             if digest:
+                self.history.record_build(name, input_key=key, ok=True, digest=digest, seconds=None,
+                                          engine=self.engine_identity, log="", error=None)
                 return BuildResult(name, Status.UP_TO_DATE, digest)
         dest = new_build_dir(self.ws, name)
         started = time.time()
@@ -138,19 +140,31 @@ def _entry_bytes(layout: Path) -> int:
     return sum(p.stat().st_size for p in layout.rglob("*") if p.is_file())
 
 
-def stale_entries(workspace: Workspace, tree: Tree, engine: Engine, engine_identity: str,
+def stale_entries(workspace: Workspace, tree: Tree, engine: Engine, engine_identity: str | None,
                   names: Iterable[str], platform: str = DEFAULT_PLATFORM) -> list[str]:
     """Packages whose out/ entry rebuildx built from other inputs than the tree's now (another
-    commit, changed files, another engine): a build would replace them."""
+    commit, changed files; with `engine_identity`, another engine too): a build would replace
+    them. Without it, each entry is judged with the engine that built it, so no engine is needed."""
     history = History(workspace)
-    builder = Builder(workspace, tree, engine, history, engine_identity, BuildOptions(platform=platform))
     stale = []
     for name in names:
         record = history.out_record(name)
-        if record and not record.input_key.startswith("published:") and workspace.out_entry(name).is_dir():
-            if builder.key(tree.packages[name]) != record.input_key:
-                stale.append(name)
+        if not record or record.input_key.startswith("published:") or not workspace.out_entry(name).is_dir():
+            continue
+        identity = engine_identity or history.engine_of(name, record.input_key) or ""
+        builder = Builder(workspace, tree, engine, history, identity, BuildOptions(platform=platform))
+        if name in tree.packages and builder.key(tree.packages[name]) != record.input_key:
+            stale.append(name)
     return stale
+
+
+def _require_deps_in_out(workspace: Workspace, plan: Plan) -> None:
+    """With --only, deps outside the selection must already be whole in out/."""
+    outside = sorted({d for p in plan.packages for d in p.deps} - set(plan.names))
+    missing = [d for d in outside if entry_digest(workspace, d, verify=False) is None]
+    if missing:
+        raise RebuildxError(f"--only: the deps {', '.join(missing)} are not in out/; build them first "
+                            f"(or drop --only to build the closure)")
 
 
 def run_build(workspace: Workspace, tree: Tree, words: Iterable[str], options: BuildOptions,
@@ -161,9 +175,11 @@ def run_build(workspace: Workspace, tree: Tree, words: Iterable[str], options: B
     history = History(workspace)
     durations = history.durations()
     plan = make_plan(tree, words, platform=options.platform, weights=durations or None, only=options.only)
-    if before:
-        before(plan)
     with workspace_lock(workspace):
+        if options.only:
+            _require_deps_in_out(workspace, plan)
+        if before:
+            before(plan)
         clean_leftovers(workspace)
         if options.cold:
             foreign = foreign_entries(workspace, history)

@@ -110,11 +110,11 @@ def diagnose(f: Facts) -> list[Finding]:
 def _arch(f: Facts) -> Finding:
     needs = {"linux/amd64": {"x86_64", "amd64"}, "linux/386": {"x86_64", "amd64", "i686", "i386"},
              "linux/arm64": {"aarch64", "arm64"}}
-    wanted = set.intersection(*(needs.get(p, {f.machine}) for p in f.platforms)) if f.platforms else set()
-    if f.machine in wanted:
+    foreign = [p for p in f.platforms if f.machine not in needs.get(p, {f.machine})]
+    if not foreign:
         return Finding("cpu", Level.PASS, f"{f.machine} ({f.cpu_model or 'model unknown'})")
-    return Finding("cpu", Level.FAIL, f"{f.machine} cannot run {', '.join(f.platforms)} builds natively",
-                   "use an x86_64 machine (StageX's bootstrap is x86)")
+    return Finding("cpu", Level.FAIL, f"{f.machine} cannot build for {', '.join(foreign)} natively",
+                   "use a machine of that architecture (StageX's bootstrap needs x86)")
 
 
 def _ram(f: Facts) -> Finding:

@@ -30,6 +30,12 @@ class BuildError(RebuildxError):
     """A package build failed or produced an unusable output."""
 
 
+class DoctorError(RebuildxError):
+    """doctor found a problem that would spoil a build: a verdict on the machine, not an error."""
+
+    exit_code = 4  # exitcodes.FAILED
+
+
 class FetchError(RebuildxError):
     """A source could not be had from any mirror with the declared hash."""
 

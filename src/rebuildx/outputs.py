@@ -25,6 +25,10 @@ from rebuildx.workspace import Workspace
 _OLD = ".rebuildx-old-"
 
 
+class BusyError(RebuildxError):
+    """Another rebuildx holds the workspace: nothing was tried, nothing failed."""
+
+
 @contextmanager
 def workspace_lock(workspace: Workspace) -> Iterator[None]:
     """One rebuildx build per workspace at a time; a second one is told so, not queued."""
@@ -33,21 +37,22 @@ def workspace_lock(workspace: Workspace) -> Iterator[None]:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
-            raise RebuildxError(f"{workspace.root}: another rebuildx build is running in this workspace") from e
+            raise BusyError(f"{workspace.root}: another rebuildx build is running in this workspace; "
+                            f"wait for it, or stop it") from e
         yield
 
 
 def clean_leftovers(workspace: Workspace) -> None:
     """Remove what a killed run left: temporary build directories and replaced out/ entries."""
-    shutil.rmtree(workspace.tmp, ignore_errors=True)
+    shutil.rmtree(workspace.build_tmp, ignore_errors=True)  # never tmp/fetch: a fetch may be running
     if workspace.out.is_dir():
         for old in workspace.out.glob(f"{_OLD}*"):
             shutil.rmtree(old, ignore_errors=True)
 
 
 def new_build_dir(workspace: Workspace, full_name: str) -> Path:
-    workspace.tmp.mkdir(parents=True, exist_ok=True)
-    path = workspace.tmp / f"{full_name}-{uuid.uuid4().hex[:8]}"
+    workspace.build_tmp.mkdir(parents=True, exist_ok=True)
+    path = workspace.build_tmp / f"{full_name}-{uuid.uuid4().hex[:8]}"
     path.mkdir()
     return path
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rebuildx.compare import Comparison, Verdict
 from rebuildx.digests import render_stage_files
+from rebuildx.errors import RebuildxError
 
 _STYLE = {"MATCH": "green", "MISMATCH": "bold red", "FAILED": "red", "NOT_BUILT": "yellow", "UNPUBLISHED": "cyan"}
 
@@ -66,4 +67,8 @@ def write_junit(comparison: Comparison, path: Path) -> None:
             ET.SubElement(case, "error", message=v.note or "build failed")
         elif v.verdict in (Verdict.NOT_BUILT, Verdict.UNPUBLISHED):
             ET.SubElement(case, "skipped", message=v.verdict.value)
-    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    except OSError as e:
+        raise RebuildxError(f"{path}: cannot write the JUnit report: {e.strerror or e}") from e

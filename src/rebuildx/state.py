@@ -50,7 +50,7 @@ class History:
             return self._conn.execute(sql, args).fetchall()
 
     def record_build(self, package: str, *, input_key: str | None, ok: bool, digest: str | None,
-                     seconds: float, engine: str, log: str, error: str | None,
+                     seconds: float | None, engine: str, log: str, error: str | None,
                      started: float | None = None, size: int | None = None) -> None:
         self._exec(
             "INSERT INTO builds (package, input_key, ok, digest, seconds, started, engine, log, error, bytes)"
@@ -67,6 +67,12 @@ class History:
         rows = self._exec(
             "SELECT package, seconds FROM builds WHERE ok = 1 AND seconds IS NOT NULL ORDER BY id")
         return {package: seconds for package, seconds in rows}
+
+    def engine_of(self, package: str, input_key: str) -> str | None:
+        """The engine identity of the latest successful build of `package` with `input_key`."""
+        rows = self._exec("SELECT engine FROM builds WHERE package = ? AND input_key = ? AND ok = 1 "
+                          "ORDER BY id DESC LIMIT 1", (package, input_key))
+        return rows[0][0] if rows else None
 
     def last_failure(self, package: str) -> str | None:
         rows = self._exec("SELECT ok, error FROM builds WHERE package = ? ORDER BY id DESC LIMIT 1", (package,))

@@ -113,6 +113,7 @@ def _check_templates(rel: Path, package: Package) -> None:
                 source.fetch_url(mirror, package.toml_version)
             except (KeyError, IndexError, ValueError, AttributeError) as e:
                 bad = source.file if fld == "file" and source.file else mirror
+                fld = fld if source.file or fld == "mirrors" else "file (taken from the mirror URL)"
                 raise TreeError(f"{where} {fld}: {bad!r} does not expand ({type(e).__name__}: {e}); "
                                 f"known fields: version, version_under, version_dash, version_major, "
                                 f"version_major_minor, version_strip_suffix, format, file") from e

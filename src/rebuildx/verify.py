@@ -117,8 +117,8 @@ def _place_published(ws: Workspace, history: History, dep: str, digest: str, obt
         except RebuildxError:
             pass
         remove_entry(ws, history, dep)
-    ws.tmp.mkdir(parents=True, exist_ok=True)
-    dest = ws.tmp / f"published-{dep}"
+    ws.build_tmp.mkdir(parents=True, exist_ok=True)
+    dest = ws.build_tmp / f"published-{dep}"
     obtain(dep, digest, dest)
     got = manifest_digest(dest)
     if got != f"sha256:{digest}":
@@ -149,8 +149,11 @@ def write_report(result: VerifyResult, path: Path) -> Path:
         doc["builds"] = [{"package": r.package, "status": r.status.value, "digest": r.digest,
                           "seconds": round(r.seconds, 3), "error": r.error, "blocked_by": r.blocked_by,
                           "log": str(r.log) if r.log else None} for r in result.build.results]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=1) + "\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc, indent=1) + "\n")
+    except OSError as e:
+        raise RebuildxError(f"{path}: cannot write the report: {e.strerror or e}") from e
     result.report_path = path
     return path
 

@@ -41,6 +41,11 @@ class Workspace:
         """Scratch space on the same filesystem as out/ and fetch/, so renames are atomic."""
         return self.state_dir / "tmp"
 
+    @property
+    def build_tmp(self) -> Path:
+        """The builds' part of tmp/ (fetch keeps its partial downloads beside it, in tmp/fetch)."""
+        return self.tmp / "build"
+
     def out_entry(self, full_name: str) -> Path:
         return self.out / full_name
 

@@ -78,7 +78,7 @@ def test_identical_exits_0_and_errors_exit_1(built, tmp_path):
     same = cli("core-perm", "--tree", str(built.local), "--published-image", str(built.local / "out/core-perm"))
     assert same.exit_code == 0 and IDENTICAL in same.output
     missing = cli("core-nothing", "--tree", str(built.local), "--published-image", str(built.local / "out/core-perm"))
-    assert missing.exit_code == 1 and "no local build of core-nothing" in missing.output
+    assert missing.exit_code == 1 and "no package 'core-nothing'" in missing.output
 
 
 def test_tampered_registry_blob_is_refused(built, registry):

@@ -18,6 +18,7 @@ from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.engine.check import require_engine
 from rebuildx import exitcodes
 from rebuildx.errors import RebuildxError
+from rebuildx.outputs import BusyError
 from rebuildx.model import DEFAULT_PLATFORM
 from rebuildx.proc import tail_lines
 from rebuildx.state import History
@@ -59,6 +60,8 @@ def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bo
         with BuildProgress() as progress:
             report = run_build(workspace, tree, selection, options, BuildxEngine(workspace), info.identity,
                                listener=progress, before=before)
+    except BusyError:
+        raise  # another build holds the workspace: nothing failed
     except RebuildxError as e:  # doctor, fetch, --cold refusal: still worth a bundle
         bundle_for(tree.root, None, checked.get("doctor"), release=None, error=str(e))
         raise

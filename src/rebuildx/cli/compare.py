@@ -13,7 +13,10 @@ from rebuildx.cli.options import console as make_console, tree_option
 from rebuildx.compare import Comparison, compare
 from rebuildx.digests import Semantics, local_digests, write_digests
 from rebuildx.errors import RebuildxError
+from rebuildx.build import stale_entries
+from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.outputs import foreign_entries
+from rebuildx.tree import Tree
 from rebuildx.plan import make_plan
 from rebuildx.published import PublishedSource, cross_check, default_source
 from rebuildx.report import summary_line, table, unified_diff, write_junit
@@ -30,7 +33,8 @@ release_option = click.option("--release", default=None, metavar="YYYY.MM.N",
 @release_option
 def digests(tree_dir: Path, release: str | None) -> None:
     """Write digests/<stage>.txt from out/, byte for byte as `make digests` does."""
-    files = write_digests(Workspace(tree_dir), Semantics.for_release(release))
+    tree = load_tree(tree_dir)  # a typo'd --tree is an error, not a new empty digests/
+    files = write_digests(Workspace(tree.root), Semantics.for_release(release))
     for _, path in sorted(files.items()):
         click.echo(f"> {path}")
 
@@ -52,10 +56,13 @@ def load_published(tree_root: Path, specs: tuple[str, ...], release: str | None 
     return loaded[0][1]
 
 
-def not_built_here(ws: Workspace, history: History) -> dict[str, str]:
-    """out/ entries that prove nothing about this tree's sources, and why."""
+def not_built_here(ws: Workspace, history: History, tree: Tree) -> dict[str, str]:
+    """out/ entries that prove nothing about this tree's sources as they are now, and why."""
     why = {n: "out/ entry not built by rebuildx here (preseeded, copied or changed)"
            for n in foreign_entries(ws, history)}
+    entries = [e.name for e in ws.out.iterdir() if e.is_dir() and e.name not in why] if ws.out.is_dir() else []
+    for name in stale_entries(ws, tree, BuildxEngine(ws), None, entries):
+        why[name] = "out/ entry built from other inputs than this checkout (files changed since); rebuild it"
     for entry in ws.out.iterdir() if ws.out.is_dir() else []:
         record = history.out_record(entry.name)
         if record and record.input_key.startswith("published:") and entry.name not in why:
@@ -73,7 +80,7 @@ def comparison_for(tree_dir: Path, selection: tuple[str, ...], published: dict[s
         names += sorted(n for n in published.keys() | local.keys() if n not in tree.packages)
     history = History(ws)
     failed = {n: e for n in names if (e := history.last_failure(n)) is not None}
-    not_ours = {} if any_out else not_built_here(ws, history)
+    not_ours = {} if any_out else not_built_here(ws, history, tree)
     return compare(names, local, published, failed, not_ours=not_ours), local, names
 
 

@@ -13,7 +13,7 @@ from rebuildx import exitcodes
 from rebuildx.bundle import write_bundle
 from rebuildx.cli.options import tree_option
 from rebuildx.doctor import Facts, Finding, Level, diagnose, gather, has_failures
-from rebuildx.errors import EngineError
+from rebuildx.errors import DoctorError
 from rebuildx.model import DEFAULT_PLATFORM, Package
 from rebuildx.plan import make_plan
 from rebuildx.tree import load_tree
@@ -31,7 +31,7 @@ from rebuildx.workspace import Workspace
 def doctor(selection: tuple[str, ...], tree_dir: Path, release: str | None, cold: bool, air_gapped: bool,
            platform: str, as_json: bool) -> None:
     """Check the machine and the checkout for SELECTION (default: all): one line per check, every
-    failure with its fix. Exit 1 when a check fails."""
+    failure with its fix. Exit 4 when a check fails."""
     tree = load_tree(tree_dir)
     packages = list(make_plan(tree, selection, platform=platform).packages)
     facts = gather(tree.root, packages=packages, release=release, cold=cold, air_gapped=air_gapped,
@@ -58,7 +58,7 @@ def preflight(root: Path, packages: Sequence[Package], *, release: str | None, c
             click.echo(f"doctor: {f.line()}", err=True)
     if has_failures(findings):
         fails = "; ".join(f"{f.check}: {f.message} (fix: {f.fix})" for f in findings if f.level is Level.FAIL)
-        raise EngineError(f"doctor found problems that would spoil the build: {fails}")
+        raise DoctorError(f"doctor found problems that would spoil the build: {fails}")
     return facts, findings
 
 

@@ -56,6 +56,13 @@ def default_published(tree_dir: Path, package: str) -> str:
 def explain(package: str, tree_dir: Path, published: str | None, as_json: bool, as_markdown: bool,
             max_files: int, use_diffoscope: bool, platform: str | None, max_layer_bytes: int) -> None:
     """Compare the published image of PACKAGE (`core-bash`) with out/PACKAGE/, file by file."""
+    if as_json and as_markdown:
+        raise click.UsageError("--json and --markdown: choose one")
+    from rebuildx.tree import load_tree
+
+    if (Path(tree_dir) / "packages").is_dir() and package not in load_tree(tree_dir).packages:
+        click.echo(f"rebuildx: error: no package {package!r} in {tree_dir} (a full name: core-bash)", err=True)
+        sys.exit(exitcodes.ERROR)
     options = ExplainOptions(limits=Limits(max_layer_bytes=max_layer_bytes), platform=platform,
                              diffoscope=DiffoscopeOptions() if use_diffoscope else None)
     try:

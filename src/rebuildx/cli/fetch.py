@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rebuildx.cli.options import tree_option
+from rebuildx.cli.options import sources_options, tree_option
 from rebuildx.fetch import BarProgress, FetchOptions, FetchReport, Limits, LineProgress, collect_sources, fetch_sources
 from rebuildx.model import Package
 from rebuildx.plan import make_plan
@@ -23,10 +23,7 @@ _DIR = click.Path(file_okay=False, path_type=Path)
 @click.option("--only", is_flag=True, help="The selection alone, without its dependency closure.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=Limits().jobs, show_default=True,
               help=f"Downloads at once (at most {Limits().per_host} per host).")
-@click.option("--sources", "sources_dir", type=_DIR,
-              help="A flat directory of source files, taken by name before any network.")
-@click.option("--mirror", "mirrors", multiple=True, metavar="URL",
-              help="Try URL/<file> before the packages' own mirrors (repeatable).")
+@sources_options
 @click.option("--to", "to_dir", type=_DIR,
               help="Also copy the verified sources into this flat directory (for --sources).")
 @click.option("--offline", is_flag=True, help="Never touch the network.")

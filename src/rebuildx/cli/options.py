@@ -16,7 +16,8 @@ def sources_options(f):
     """`--sources DIR` and `--mirror URL`: where sources come from before the packages' mirrors."""
     f = click.option("--mirror", "mirrors", multiple=True, metavar="URL",
                      help="Try URL/<file> before the packages' own mirrors (repeatable).")(f)
-    return click.option("--sources", "sources_dir", type=click.Path(file_okay=False, path_type=Path),
+    return click.option("--sources", "sources_dir",
+                        type=click.Path(exists=True, file_okay=False, path_type=Path),
                         help="A flat directory of source files, taken by name before any network.")(f)
 
 

@@ -19,10 +19,11 @@ from rebuildx.cli.progress import BuildProgress
 from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.engine.check import require_engine
 from rebuildx.errors import RebuildxError
+from rebuildx.outputs import BusyError
 from rebuildx.fetch import FetchOptions
 from rebuildx.graph import Graph
 from rebuildx.ledger import release_status
-from rebuildx.model import DEFAULT_PLATFORM
+from rebuildx.model import DEFAULT_PLATFORM, release_tuple
 from rebuildx.plan import Plan
 from rebuildx.published_images import dep_source
 from rebuildx.report import summary_line, table, write_junit
@@ -95,6 +96,8 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
             else:
                 result = verify_closure(checkout, published, options, engine, info.identity,
                                         before=before, listener=progress)
+    except BusyError:
+        raise  # another build holds the workspace: nothing failed
     except RebuildxError as e:  # doctor, fetch, published deps: still worth a bundle
         bundle_for(checkout.root, None, checked.get("doctor"), release, error=str(e))
         raise
@@ -127,6 +130,7 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
 @click.option("--json", "as_json", is_flag=True)
 def status(release: str, tree_dir: Path, as_json: bool) -> None:
     """What the ledger knows of RELEASE: chain-verified, matched, mismatched, failed, unverified."""
+    release_tuple(release)
     tree = load_tree(tree_dir)
     state = release_status(Graph.of(tree.packages), list(tree.packages), Ledger(Workspace(tree.root)).latest(release))
     if as_json:
