@@ -53,7 +53,8 @@ def entry_digest(layout: Path, semantics: Semantics = Semantics.MANIFEST) -> str
 
 
 def local_digests(workspace: Workspace, semantics: Semantics = Semantics.MANIFEST) -> dict[str, str]:
-    """Full name -> digest for every out/ entry with an index.json, as StageX's glob finds them."""
+    """Full name -> digest for every out/ entry with an index.json (StageX's recursive glob would
+    also list an index.json nested inside an entry, a second time; never one rebuildx writes)."""
     if not workspace.out.is_dir():
         return {}
     return {entry.parent.name: entry_digest(entry.parent, semantics)
@@ -93,7 +94,7 @@ def parse_digest_file(text: str, origin: str) -> dict[str, str]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        parts = line.split()
+        parts = line.split(" ", 1)  # as written: "<hex> <stage>-<name>", a name may hold spaces
         if len(parts) != 2 or not re.fullmatch(r"[0-9a-f]{64}", parts[0]) or "-" not in parts[1]:
             raise DigestError(f"{origin}:{number}: not a digest line ('<sha256 hex> <stage>-<name>'): {line[:80]!r}")
         if parts[1] in out and out[parts[1]] != parts[0]:

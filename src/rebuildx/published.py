@@ -29,6 +29,8 @@ class PublishedSource:
         return self.spec
 
     def load(self, tree_root: Path, stages: Sequence[str] = STAGES) -> dict[str, str]:
+        """Digests of every stage file found; `stages` are the names looked for (the usual four
+        and any other stage of the tree)."""
         digests: dict[str, str] = {}
         for stage in stages:
             text, origin = self._read(tree_root, stage)

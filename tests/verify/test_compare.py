@@ -99,3 +99,14 @@ def test_nothing_to_compare(built):
     shutil.rmtree(built / "out")
     done = rebuildx("compare", "--tree", str(built))
     assert done.returncode == EXIT_NOTHING and "6 not built" in done.stdout
+
+
+def test_published_digests_of_a_stage_beyond_the_usual_four(tmp_path):
+    from rebuildx.cli.compare import load_published
+    from treegen import write_package
+
+    write_package(tmp_path / "tree", "extra", "foo", '[package]\nname = "foo"\n', "FROM scratch\n")
+    (tmp_path / "pub").mkdir()
+    (tmp_path / "pub/extra.txt").write_text(A + " extra-foo\n")
+    (tmp_path / "pub/core.txt").write_text(B + " core-bar\n")
+    assert load_published(tmp_path / "tree", (str(tmp_path / "pub"),)) == {"extra-foo": A, "core-bar": B}

@@ -46,3 +46,8 @@ def test_unreadable_entry_is_named(tmp_path):
 def test_bad_digest_line_names_its_line():
     with pytest.raises(DigestError, match=r"core.txt:2: not a digest line"):
         parse_digest_file("a" * 64 + " core-a\nnonsense\n", "core.txt")
+
+
+def test_a_name_with_a_space_reads_back():
+    line = "a" * 64 + " core-with space\n"
+    assert parse_digest_file(line, "core.txt") == {"core-with space": "a" * 64}

@@ -21,8 +21,8 @@ class _Group(click.Group):
             click.echo(f"rebuildx: error: {e}", err=True)
             sys.exit(e.exit_code)
         except KeyboardInterrupt:
-            click.echo("rebuildx: interrupted; running builds were stopped, out/ holds only whole entries",
-                       err=True)
+            click.echo("rebuildx: interrupted; what ran was stopped, and out/ and fetch/ hold only whole, "
+                       "verified entries", err=True)
             sys.exit(exitcodes.INTERRUPTED)
 
 

@@ -18,7 +18,7 @@ from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.outputs import foreign_entries
 from rebuildx.tree import Tree
 from rebuildx.plan import make_plan
-from rebuildx.published import PublishedSource, cross_check, default_source
+from rebuildx.published import STAGES, PublishedSource, cross_check, default_source
 from rebuildx.report import summary_line, table, unified_diff, write_junit
 from rebuildx.state import History
 from rebuildx.tree import load_tree
@@ -47,7 +47,9 @@ def load_published(tree_root: Path, specs: tuple[str, ...], release: str | None 
     if "forge" in specs and not release:
         raise RebuildxError("--published forge needs --release YYYY.MM.N")
     specs = tuple(default_source(release).spec if s == "forge" and release else s for s in specs)
-    loaded = [(s, PublishedSource(s).load(tree_root)) for s in specs]
+    stages = sorted(set(STAGES) | {p.name for p in (tree_root / "packages").iterdir() if p.is_dir()}) \
+        if (tree_root / "packages").is_dir() else list(STAGES)
+    loaded = [(s, PublishedSource(s).load(tree_root, stages)) for s in specs]
     if len(loaded) == 2:
         disagree = cross_check(loaded[0][1], loaded[1][1])
         if disagree:

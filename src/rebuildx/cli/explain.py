@@ -28,7 +28,7 @@ def default_published(tree_dir: Path, package: str) -> str:
     if found is None:
         raise RebuildxError(f"{tree_dir}: no package {package!r} in the tree; give --published-image")
     try:
-        digest = PublishedSource("git:HEAD").load(tree_dir).get(package)
+        digest = PublishedSource("git:HEAD").load(tree_dir, [found.stage]).get(package)
     except RebuildxError:
         digest = None
     if digest:

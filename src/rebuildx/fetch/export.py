@@ -30,7 +30,10 @@ def collect_sources(workspace: Workspace, report: FetchReport, dest: Path) -> Co
     A file already in `dest` with the right bytes is kept; one with other bytes under the same
     name (an older release's tarball, say) is kept too, and the new one goes by its sha256.
     """
-    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise FetchError(f"--to {dest}: cannot create it: {e.strerror or e}") from e
     written: list[str] = []
     kept: list[str] = []
     claimed: dict[str, str] = {}  # name -> sha256 stored under it by this export
@@ -66,5 +69,6 @@ def _copy(src: Path, target: Path, sha256: str) -> None:
     tmp.unlink(missing_ok=True)
     if copy_hashing(src, tmp) != sha256:
         tmp.unlink()
-        raise FetchError(f"{src}: does not have sha256 {sha256} any more; run `rebuildx fetch` again")
+        raise FetchError(f"{src}: does not have sha256 {sha256} any more (changed in place since it was "
+                         f"verified); run `rebuildx fetch --rehash` to check every file and fetch it again")
     os.replace(tmp, target)
