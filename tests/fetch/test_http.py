@@ -105,3 +105,18 @@ def test_complete_partial_answered_416_is_hashed_not_trusted(mirror1: MirrorServ
     transfer, _ = _fetch(downloader, mirror1.add("/f", BODY), tmp_path / "p")
     assert mirror1.hits("/f")[0].range == f"bytes={len(BODY)}-"
     assert transfer.sha256 == sha(b"x" * len(BODY)) != sha(BODY)
+
+
+def test_a_host_refusing_connections_is_not_retried_for_every_file(downloader: Downloader, tmp_path: Path,
+                                                                   sleeps: list[float]) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    with pytest.raises(DownloadFailed, match="gave up after 3 attempts"):
+        _fetch(downloader, f"{dead}/a", tmp_path / "a")
+    waited = list(sleeps)
+    with pytest.raises(DownloadFailed, match="not tried: 127.0.0.1:.* was unreachable earlier in this run"):
+        _fetch(downloader, f"{dead}/b", tmp_path / "b")
+    assert sleeps == waited  # no retries, no backoff for the second file

@@ -96,8 +96,9 @@ class Cancelled(Exception):
 
 
 class _Transient(Exception):
-    def __init__(self, answer: str, retry_after: float | None = None) -> None:
+    def __init__(self, answer: str, retry_after: float | None = None, connect: bool = False) -> None:
         super().__init__(answer)
+        self.connect = connect  # no connection could be made at all
         self.answer, self.retry_after = answer, retry_after
 
 
@@ -153,6 +154,10 @@ class Downloader:
                  sleep: Callable[[float], None], cancel: threading.Event) -> None:
         self.client, self.retry, self.slots = client, retry, slots
         self.sleep, self.cancel = sleep, cancel
+        # Hosts no connection could be made to, after every retry, in this run: the next URLs on
+        # them fail at once instead of each waiting out the same retries (a circuit breaker).
+        self._down: dict[str, str] = {}
+        self._down_lock = threading.Lock()
 
     @classmethod
     def create(cls, limits: Limits, timeouts: Timeouts, retry: RetryPolicy,
@@ -172,6 +177,11 @@ class Downloader:
         Raises DownloadFailed with the last answer when the URL gives up; the partial file is
         left in place (it may be resumed from another mirror: the hash decides in the end).
         """
+        host = urlsplit(url).netloc.lower()
+        with self._down_lock:
+            down = self._down.get(host)
+        if down:
+            raise DownloadFailed(f"not tried: {host} was unreachable earlier in this run ({down})")
         part = _Partial(partial)
         failures = attempts = 0
         furthest = part.offset
@@ -186,6 +196,9 @@ class Downloader:
                     failures = 1 if part.offset > furthest else failures + 1
                     furthest = max(furthest, part.offset)
                     if failures > self.retry.retries or attempts >= self.retry.max_attempts:
+                        if e.connect and furthest == 0:
+                            with self._down_lock:
+                                self._down.setdefault(host, e.answer)
                         raise DownloadFailed(f"{e.answer} (gave up after {attempts} attempts)") from e
                     self.sleep(self.retry.delay(failures, e.retry_after))
                     if self.cancel.is_set():
@@ -210,6 +223,8 @@ class Downloader:
             raise _Transient(f"timed out ({type(e).__name__})") from e
         except httpx.TooManyRedirects as e:
             raise DownloadFailed("too many redirects") from e
+        except httpx.ConnectError as e:
+            raise _Transient(f"{type(e).__name__}: {e}".rstrip(": "), connect=True) from e
         except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as e:
             raise _Transient(f"{type(e).__name__}: {e}".rstrip(": ")) from e
         except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError) as e:
