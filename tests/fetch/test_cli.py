@@ -152,3 +152,18 @@ def test_ctrl_c_stops_promptly_and_keeps_the_partial_for_later(tmp_path: Path, m
     assert proc.returncode != 0 and "Traceback" not in out, out
     assert files_under(tmp_path / "fetch") == {}
     assert 0 < partial.stat().st_size < len(BIG)
+
+
+def test_ctrl_c_does_not_wait_for_a_stalled_server(tmp_path: Path, mirror1: MirrorServer) -> None:
+    url = mirror1.add("/big.tgz", BIG, chunk=50_000, pause=120)  # one chunk, then silence
+    write_package(tmp_path, "core", "foo", {"main": {"hash": sha(BIG), "mirrors": [url]}})
+    partial = Staging(Workspace(tmp_path)).partial(sha(BIG))
+    proc = _start(tmp_path)
+    _wait_for(lambda: partial.exists() and partial.stat().st_size >= 50_000)
+    time.sleep(0.5)  # the reader is now blocked on the silent socket
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert time.monotonic() - started < 10, "waited for the read timeout"
+    assert proc.returncode != 0 and "Traceback" not in out, out
+    assert files_under(tmp_path / "fetch") == {} and partial.stat().st_size == 50_000

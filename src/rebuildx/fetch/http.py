@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -158,6 +159,7 @@ class Downloader:
         # them fail at once instead of each waiting out the same retries (a circuit breaker).
         self._down: dict[str, str] = {}
         self._down_lock = threading.Lock()
+        self._streams: set[httpx.Response] = set()  # bodies being read now, for abort()
 
     @classmethod
     def create(cls, limits: Limits, timeouts: Timeouts, retry: RetryPolicy,
@@ -170,6 +172,20 @@ class Downloader:
 
     def close(self) -> None:
         self.client.close()
+
+    def abort(self) -> None:
+        """Wake every read blocked on a stalled server (Ctrl-C must not wait for the read
+        timeout): shut the sockets down under the readers, which then see an error and stop."""
+        with self._down_lock:
+            streams = list(self._streams)
+        for response in streams:
+            stream = response.extensions.get("network_stream")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def fetch(self, url: str, partial: Path, on_bytes: OnBytes) -> Transfer:
         """Download `url` into `partial`, resuming the bytes already there.
@@ -213,11 +229,17 @@ class Downloader:
                 total = _accept(response, part)
                 if total is None and response.status_code == 416:
                     return  # nothing after our offset: the partial file may be complete
-                for chunk in response.iter_raw():
-                    if self.cancel.is_set():
-                        raise Cancelled(url)
-                    part.write(chunk)
-                    on_bytes(part.offset, total)
+                with self._down_lock:
+                    self._streams.add(response)
+                try:
+                    for chunk in response.iter_raw():
+                        if self.cancel.is_set():
+                            raise Cancelled(url)
+                        part.write(chunk)
+                        on_bytes(part.offset, total)
+                finally:
+                    with self._down_lock:
+                        self._streams.discard(response)
                 part.file.flush()
         except httpx.TimeoutException as e:
             raise _Transient(f"timed out ({type(e).__name__})") from e

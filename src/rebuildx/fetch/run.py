@@ -114,6 +114,8 @@ class _Run:
             return {i: future.result() for i, future in futures.items()}
         except BaseException:
             self.cancel.set()
+            if self._downloader:
+                self._downloader.abort()
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
