@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rebuildx.engine.base import BuildRequest, Engine
+from rebuildx.engine.base import BuildOutcome, BuildRequest, Engine
 from rebuildx.errors import RebuildxError
 from rebuildx.inputs import directory_digest, input_key
 from rebuildx.model import DEFAULT_PLATFORM, Package
@@ -119,7 +119,11 @@ class Builder:
         dest = new_build_dir(self.ws, name)
         started = time.time()
         try:
-            outcome = self.engine.build(self._request(package, dest))
+            try:
+                outcome = self.engine.build(self._request(package, dest))
+            except OSError as e:  # the engine's own I/O (staging fetch/, logs): this package fails
+                outcome = BuildOutcome(name, False, time.time() - started, self.ws.logs / f"{name}.log",
+                                       f"{type(e).__name__}: {e}")
             digest, error = None, outcome.error
             if outcome.ok:
                 try:

@@ -81,3 +81,14 @@ def test_a_second_build_is_refused_while_one_holds_the_workspace(engine, fixture
     assert done.returncode == 1 and "another rebuildx build is running" in done.stderr
     assert "plan:" not in done.stderr  # refused before doctor, fetch or plan output
     assert not (fixture_tree.root / ".rebuildx/support-bundle.md").exists()
+
+
+def test_an_io_error_in_the_engine_fails_that_package_only(engine, fixture_tree):
+    fixture_tree.prefill_fetch()
+    staged = fixture_tree.root / "packages/core/tools/fetch"
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    staged.write_text("a file where the staged fetch/ directory must go")  # rmtree cannot remove it
+    done = rebuildx("build", "--tree", str(fixture_tree.root), "--keep-going")
+    assert done.returncode == 4 and "Traceback" not in done.stderr
+    assert "FAILED core-tool-a" in done.stderr or "FAILED core-tool-b" in done.stderr
+    assert (fixture_tree.root / "out/core-hello").is_dir()
