@@ -107,6 +107,15 @@ class Builder:
         return BuildRequest(package, dest, self.options.platform, no_cache=self.options.cold)
 
     def build(self, name: str) -> BuildResult:
+        """Build one package; whatever goes wrong is that package's FAILED result, with the cause."""
+        try:
+            return self._build(name)
+        except (RebuildxError, OSError) as e:
+            self.history.record_build(name, input_key=None, ok=False, digest=None, seconds=0.0,
+                                      engine=self.engine_identity, log="", error=str(e))
+            return BuildResult(name, Status.FAILED, error=f"{type(e).__name__}: {e}")
+
+    def _build(self, name: str) -> BuildResult:
         package = self.tree.packages[name]
         key = self.key(package)
         record = self.history.out_record(name)
