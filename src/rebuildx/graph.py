@@ -66,10 +66,6 @@ class Graph:
         """The roots and everything they depend on, transitively."""
         return _reach(roots, self.deps)
 
-    def dependents_closure(self, roots: Iterable[str]) -> set[str]:
-        """The roots and everything that depends on them, transitively."""
-        return _reach(roots, self.dependents)
-
     def remaining_path(self, nodes: set[str], weight: Callable[[str], float]) -> dict[str, float]:
         """For each node, the heaviest chain from it through its dependents within `nodes`."""
         memo: dict[str, float] = {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,10 +46,6 @@ def unified_diff(published: Mapping[str, str], local: Mapping[str, str], names: 
                                         mine.get(stage, "").splitlines(keepends=True),
                                         f"published/{stage}.txt", f"local/{stage}.txt"))
     return "".join(out)
-
-
-def write_json(comparison: Comparison, path: Path, extra: Mapping | None = None) -> None:
-    path.write_text(json.dumps({**comparison.to_json(), **(extra or {})}, indent=1) + "\n")
 
 
 def write_junit(comparison: Comparison, path: Path) -> None:

@@ -41,7 +41,6 @@ class VerifyOptions:
     selection: tuple[str, ...] = ()
     jobs: int = 1
     platform: str = "linux/amd64"
-    deps: str = "built"  # or "published"
     keep_going: bool = True  # a verification reports every package, not the first failure
 
 

@@ -3,9 +3,7 @@ speaks Docker Hub's anonymous bearer-token flow, with a fault mode serving wrong
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -14,11 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from regserver import LocalRegistry, file_info, layer_tar, write_layout
+from treegen import LoopbackServer, QuietHandler
 
 TOKEN = "anon-token-42"
 
 
-class AuthProxy:
+class AuthProxy(LoopbackServer):
     """Answers 401 + `WWW-Authenticate: Bearer realm=…` without the token, hands the token out
     at /token, and forwards authorised requests to `upstream`. Records every request."""
 
@@ -27,7 +26,7 @@ class AuthProxy:
         self.swap: dict[str, bytes] = {}  # URL path -> bytes served instead
         proxy = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802
                 proxy.requests.append((self.path, self.headers.get("Authorization")))
                 url = urlsplit(self.path)
@@ -54,24 +53,9 @@ class AuthProxy:
                 self._send(status, body, keep)
 
             def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(status, body, headers)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.host = f"127.0.0.1:{self.server.server_address[1]}"
-        self.url = f"http://{self.host}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler)
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
     checkout = prepare(_tree_dir(tree_dir), release, repo=repo or DEFAULT_REPO, allow_dirty=allow_dirty)
     published = load_published(checkout.root, (f"git:{checkout.commit}", *published_specs), release)
     ws = Workspace(checkout.root)
-    options = VerifyOptions(selection=selection, jobs=jobs or default_jobs(), platform=platform, deps=deps)
+    options = VerifyOptions(selection=selection, jobs=jobs or default_jobs(), platform=platform)
     fetch_options = FetchOptions(sources_dir=sources_dir, mirrors=mirrors)
     engine = BuildxEngine(ws)
 
