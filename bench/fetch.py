@@ -30,8 +30,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from rebuildx.fetch import FetchOptions, Limits, fetch_sources
-from rebuildx.model import Package
-from rebuildx.tree import load_tree
+from rebuildx.stagex.model import Package
+from rebuildx.stagex.tree import load_tree
 from rebuildx.workspace import Workspace
 
 WARM_TARGET = 50.0

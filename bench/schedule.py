@@ -39,8 +39,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from treegen import write_graph_tree  # noqa: E402
 
-from rebuildx.graph import Graph  # noqa: E402
-from rebuildx.tree import load_tree  # noqa: E402
+from rebuildx.stagex.graph import Graph  # noqa: E402
+from rebuildx.stagex.tree import load_tree  # noqa: E402
 
 GRAPH = HERE.parent.parent / "shared" / "data" / "stagex-2026.03.0" / "graph.json"
 BUILDERS = (1, 4, 16)

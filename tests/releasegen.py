@@ -7,10 +7,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from rebuildx.build import BuildOptions, run_build
-from rebuildx.digests import write_digests
+from rebuildx.build.run import BuildOptions, run_build
+from rebuildx.compare.digestfiles import write_digests
 from rebuildx.engine.buildx import BuildxEngine
-from rebuildx.tree import load_tree
+from rebuildx.stagex.tree import load_tree
 from rebuildx.workspace import Workspace
 from treegen import FixtureTree
 

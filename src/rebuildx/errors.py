@@ -42,3 +42,31 @@ class FetchError(RebuildxError):
 
 class RegistryError(RebuildxError):
     """An OCI registry refused, failed, or answered with bytes that are not what was asked for."""
+
+
+class CheckoutError(RebuildxError):
+    """The checkout is not the release it should be, or git failed."""
+
+
+class LayoutError(RebuildxError):
+    """An OCI layout (an out/ entry, a published image on disk) that is incomplete or malformed."""
+
+
+class DigestError(RebuildxError):
+    """An out/ entry or a digest file that cannot be read."""
+
+
+class BusyError(RebuildxError):
+    """Another rebuildx holds the workspace: nothing was tried, nothing failed."""
+
+
+class StateError(RebuildxError):
+    """The state DB (`.rebuildx/state.sqlite`) cannot be opened or used."""
+
+
+class ExplainError(RebuildxError):
+    """explain could not compare the two images (exit 1, as every error)."""
+
+
+class LimitExceeded(ExplainError):
+    """A layer went past a limit: a decompression bomb, or a genuine image needing a higher one."""

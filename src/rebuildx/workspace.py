@@ -7,7 +7,6 @@ directories StageX's make reads and writes, and a user can mix the two. What onl
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,12 +47,3 @@ class Workspace:
 
     def out_entry(self, full_name: str) -> Path:
         return self.out / full_name
-
-    def state_db(self) -> sqlite3.Connection:
-        """The SQLite state DB (`.rebuildx/state.sqlite`); each module creates its own tables."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.state_dir / "state.sqlite", timeout=30, isolation_level=None,
-                               check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        return conn

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rebuildx.graph import Graph
-from rebuildx.model import Package
+from rebuildx.stagex.graph import Graph
+from rebuildx.stagex.model import Package
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "schedule.py"
 _spec = importlib.util.spec_from_file_location("bench_schedule", BENCH)

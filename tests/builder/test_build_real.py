@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 import ocitools
-from rebuildx.build import BuildOptions, Status, run_build
+from rebuildx.build.run import BuildOptions, Status, run_build
 from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.engine.check import require_engine
 from rebuildx.errors import BuildError, RebuildxError
-from rebuildx.oci import check_layout, manifest_digest
-from rebuildx.tree import load_tree
+from rebuildx.oci.digest import entry_digest
+from rebuildx.oci.layout import check_layout
+from rebuildx.stagex.tree import load_tree
 from rebuildx.workspace import Workspace
 from treegen import sha256, tarball, write_fixture_tree
 
@@ -54,7 +55,7 @@ def digests(report) -> dict[str, str]:
 
 
 def out_digests(root: Path) -> dict[str, str]:
-    return {p.name: manifest_digest(p) for p in sorted((root / "out").iterdir()) if not p.name.startswith(".")}
+    return {p.name: entry_digest(p) for p in sorted((root / "out").iterdir()) if not p.name.startswith(".")}
 
 
 def test_whole_tree_then_resume_then_cold(fixture_tree, identity):

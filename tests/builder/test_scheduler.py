@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from rebuildx.scheduler import run_schedule
+from rebuildx.build.scheduler import run_schedule
 
 DEPS = {"a": [], "b": ["a"], "c": ["b"], "d": ["a"], "e": []}
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rebuildx.digests import write_digests
+from rebuildx.compare.digestfiles import write_digests
 from rebuildx.workspace import Workspace
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from rebuildx.doctor import Facts, Level, diagnose, release_minimum
+from rebuildx.doctor.checks import Facts, Level, diagnose
+from rebuildx.stagex.releases import release_minimum
 from rebuildx.engine.check import EngineInfo
 
 GOOD = dict(machine="x86_64", ram_bytes=64 * 2**30, free_disk_bytes=900 * 10**9,
@@ -130,7 +131,7 @@ def test_failing_build_writes_a_support_bundle(engine, fixture_tree):
 
 
 def test_disk_estimate_from_history_else_pro_rata(tmp_path):
-    from rebuildx.doctor import FULL_TREE_BYTES, FULL_TREE_PACKAGES, SNAPSHOT_FACTOR, _disk_estimate
+    from rebuildx.doctor.facts import FULL_TREE_BYTES, FULL_TREE_PACKAGES, SNAPSHOT_FACTOR, _disk_estimate
     from rebuildx.workspace import Workspace
 
     ws = Workspace(tmp_path)

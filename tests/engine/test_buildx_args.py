@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from rebuildx.engine.buildx import BUILD_ENV, build_env, buildx_argv
-from rebuildx.tree import load_tree
+from rebuildx.stagex.tree import load_tree
 from treegen import write_fixture_tree
 
 GOLDEN = Path(__file__).parent / "golden"

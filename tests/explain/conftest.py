@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from regserver import LocalRegistry
-from rebuildx.build import BuildOptions, run_build
+from rebuildx.build.run import BuildOptions, run_build
 from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.engine.check import require_engine
-from rebuildx.tree import load_tree
+from rebuildx.stagex.tree import load_tree
 from rebuildx.workspace import Workspace
 from treegen import write_fixture_tree, write_package
 

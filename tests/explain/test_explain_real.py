@@ -11,11 +11,11 @@ from click.testing import CliRunner
 
 from regserver import layout_tarball
 from rebuildx.cli import app
-from rebuildx.cli.explain import default_published
+from rebuildx.api import default_published_image
 from rebuildx.errors import RegistryError
 from rebuildx.explain import (CONTENT, IDENTICAL, LAYER_SPLIT, METADATA, DiffoscopeOptions, ExplainOptions,
                               LayoutSource, RegistrySource, TarballSource, explain, from_json, render_markdown)
-from rebuildx.oci import manifest_digest
+from rebuildx.oci.digest import entry_digest
 from rebuildx.workspace import Workspace
 
 
@@ -54,7 +54,7 @@ def test_same_files_in_other_layers_is_layer_split_only(built):
 def test_from_registry_by_digest_and_tag(built, registry):
     layout = built.published_layout("core-clock")
     registry.push(layout, "stagex/core-clock", "1.0")
-    digest = manifest_digest(layout)
+    digest = entry_digest(layout)
     for ref in (f"{registry.host}/stagex/core-clock@{digest}", f"{registry.host}/stagex/core-clock:1.0"):
         diff = run(built, "core-clock", RegistrySource(ref))
         assert [(f.name, f.classification) for f in diff.files()] == [("etc/build-time", CONTENT)], ref
@@ -71,7 +71,7 @@ def test_from_tarball_and_cli_json_round_trip(built, tmp_path):
     assert from_json(doc).files()[0].classification == METADATA
     md = cli("core-perm", "--tree", str(built.local), "--published-image", str(tarball), "--markdown")
     assert md.exit_code == 3 and "| metadata only | `usr/bin/hi` | mode |" in md.output
-    assert default_published(built.local, "core-perm") == "docker.io/stagex/core-perm:1.0"
+    assert default_published_image(built.local, "core-perm") == "docker.io/stagex/core-perm:1.0"
 
 
 def test_identical_exits_0_and_errors_exit_1(built, tmp_path):
@@ -84,8 +84,8 @@ def test_identical_exits_0_and_errors_exit_1(built, tmp_path):
 def test_tampered_registry_blob_is_refused(built, registry):
     layout = built.published_layout("core-clock")
     registry.push(layout, "stagex/core-clock", "1.0")
-    ref = f"{registry.host}/stagex/core-clock@{manifest_digest(layout)}"
-    layer = json.loads((layout / "blobs/sha256" / manifest_digest(layout).split(":")[1]).read_text())["layers"][0]
+    ref = f"{registry.host}/stagex/core-clock@{entry_digest(layout)}"
+    layer = json.loads((layout / "blobs/sha256" / entry_digest(layout).split(":")[1]).read_text())["layers"][0]
     registry.tamper_blob(layer["digest"])
     with pytest.raises(RegistryError, match=rf"asked for blob {layer['digest']}, received sha256:"):
         run(built, "core-clock", RegistrySource(ref))

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from rebuildx.cli import app
 from rebuildx.fetch.files import Staging
+from rebuildx.state.db import connect
 from rebuildx.workspace import Workspace
 
 from .conftest import MirrorServer, blob, files_under, sha, write_package
@@ -121,7 +122,7 @@ def test_sigkill_mid_download_then_run_again_resumes(tmp_path: Path, mirror1: Mi
     assert proc.returncode == 0, out
     assert mirror1.hits("/big.tgz")[-1].range == f"bytes={kept}-"
     assert files_under(tmp_path / "fetch") == {"core/foo/big.tgz": BIG} and not partial.exists()
-    rows = Workspace(tmp_path).state_db().execute("SELECT path, sha256 FROM verified_files").fetchall()
+    rows = connect(Workspace(tmp_path)).execute("SELECT path, sha256 FROM verified_files").fetchall()
     assert rows == [("fetch/core/foo/big.tgz", sha(BIG))]
 
 

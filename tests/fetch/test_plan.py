@@ -8,7 +8,7 @@ import pytest
 
 from rebuildx.errors import TreeError
 from rebuildx.fetch.plan import MIRROR, PACKAGE, SOURCES, plan_fetch
-from rebuildx.tree import load_tree
+from rebuildx.stagex.tree import load_tree
 
 from .conftest import write_package
 

@@ -12,7 +12,8 @@ import pytest
 
 from rebuildx.fetch import FetchOptions, Outcome, RetryPolicy, Timeouts, fetch_sources
 from rebuildx.fetch.files import Staging
-from rebuildx.tree import load_tree
+from rebuildx.stagex.tree import load_tree
+from rebuildx.state.db import connect
 from rebuildx.workspace import Workspace
 
 from .conftest import MirrorServer, blob, files_under, sha, write_package
@@ -38,7 +39,7 @@ def test_happy_path_places_every_file_and_records_it(tmp_path: Path, mirror1: Mi
     assert report.ok and len(report.fetched) == 2 and report.summary().startswith("fetched 2 (500.0 KB)")
     assert files_under(tmp_path / "fetch") == {"core/foo/a-1.0.tgz": A, "core/bar/b.tgz": B}
     assert not list(Staging(Workspace(tmp_path)).dir.glob("*partial"))
-    rows = Workspace(tmp_path).state_db().execute("SELECT path FROM verified_files ORDER BY path").fetchall()
+    rows = connect(Workspace(tmp_path)).execute("SELECT path FROM verified_files ORDER BY path").fetchall()
     assert rows == [("fetch/core/bar/b.tgz",), ("fetch/core/foo/a-1.0.tgz",)]
 
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from rebuildx.fetch.verify import VerifiedFiles, check_file
+from rebuildx.state.db import connect
 from rebuildx.workspace import Workspace
 
 from .conftest import sha
@@ -16,7 +17,7 @@ def _setup(tmp_path: Path, data: bytes = b"hello source\n"):
     path = tmp_path / "fetch" / "core" / "foo" / "foo.tgz"
     path.parent.mkdir(parents=True)
     path.write_bytes(data)
-    return VerifiedFiles(tmp_path, ws.state_db), path, sha(data)
+    return VerifiedFiles(tmp_path, lambda: connect(ws)), path, sha(data)
 
 
 def _same_stat_other_bytes(path: Path, data: bytes) -> None:
@@ -63,5 +64,5 @@ def test_record_survives_in_the_state_db(tmp_path: Path) -> None:
     cache, path, digest = _setup(tmp_path)
     check_file(cache, path, digest)
     cache.close()
-    rows = Workspace(tmp_path).state_db().execute("SELECT path, sha256 FROM verified_files").fetchall()
+    rows = connect(Workspace(tmp_path)).execute("SELECT path, sha256 FROM verified_files").fetchall()
     assert rows == [("fetch/core/foo/foo.tgz", digest)]

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from rebuildx.errors import PlanError
-from rebuildx.graph import Graph
-from rebuildx.plan import make_plan, resolve_selection
-from rebuildx.tree import load_tree
+from rebuildx.stagex.graph import Graph
+from rebuildx.stagex.plan import make_plan, resolve_selection
+from rebuildx.stagex.tree import load_tree
 from treegen import write_package
 
 

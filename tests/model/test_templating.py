@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from rebuildx.model import Source
-from rebuildx.templating import version_forms
+from rebuildx.stagex.model import Source
+from rebuildx.stagex.templating import version_forms
 
 
 def test_version_forms_as_stagex_derives_them():

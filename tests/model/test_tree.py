@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from rebuildx.errors import TreeError
-from rebuildx.tree import containerfile_deps, load_tree
+from rebuildx.stagex.tree import containerfile_deps, load_tree
 from treegen import write_package
 
 TOML = '[package]\nname = "{name}"\nversion = "1.0"\n'

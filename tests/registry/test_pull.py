@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rebuildx.errors import RegistryError
-from rebuildx.oci import check_layout
+from rebuildx.oci.layout import check_layout
 from rebuildx.registry import RegistryClient, parse_reference, pull_layout
 
 

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from rebuildx.checkout import prepare, resolve_release
+from rebuildx.stagex.checkout import prepare, resolve_release
 from rebuildx.errors import RebuildxError
 from releasegen import git
 from treegen import write_fixture_tree

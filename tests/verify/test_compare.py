@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from rebuildx.compare import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_MISMATCH, EXIT_NOTHING, Verdict, compare
+from rebuildx.compare.verdicts import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_MISMATCH, EXIT_NOTHING, Verdict, compare
 from treegen import Mirror
 
 A, B, C = "a" * 64, "b" * 64, "c" * 64
@@ -102,7 +102,7 @@ def test_nothing_to_compare(built):
 
 
 def test_published_digests_of_a_stage_beyond_the_usual_four(tmp_path):
-    from rebuildx.cli.compare import load_published
+    from rebuildx.compare.published import load_published
     from treegen import write_package
 
     write_package(tmp_path / "tree", "extra", "foo", '[package]\nname = "foo"\n', "FROM scratch\n")

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from regserver import LocalRegistry
-from rebuildx.oci import manifest_digest
+from rebuildx.oci.digest import entry_digest
 
 
 @pytest.fixture
@@ -34,12 +34,12 @@ def test_leaf_against_deps_pulled_from_the_registry_matches(upstream, tmp_path, 
     assert [(v["package"], v["verdict"], v["deps_from"]) for v in report["verdicts"]] == [
         ("pallet-hello-kit", "MATCH", "published")]
     for dep, digest in report["published_deps"].items():  # the deps in out/ are the published images
-        assert manifest_digest(tmp_path / "stagex/out" / dep) == f"sha256:{digest}"
+        assert entry_digest(tmp_path / "stagex/out" / dep) == f"sha256:{digest}"
 
 
 def test_tampered_registry_blob_is_refused(upstream, tmp_path, registry):
     hello = upstream.published_out / "core-hello"
-    manifest = json.loads((hello / "blobs/sha256" / manifest_digest(hello).split(":")[1]).read_text())
+    manifest = json.loads((hello / "blobs/sha256" / entry_digest(hello).split(":")[1]).read_text())
     registry.tamper_blob(manifest["layers"][0]["digest"])
     done = verify(upstream, tmp_path, registry, "core-pair")
     assert done.returncode == 1

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rebuildx.digests import DigestError, Semantics, parse_digest_file, write_digests
+from rebuildx.compare.digestfiles import parse_digest_file, write_digests
+from rebuildx.errors import DigestError
+from rebuildx.stagex.releases import digest_semantics
 from rebuildx.workspace import Workspace
 
 
@@ -30,7 +32,7 @@ def reference_digests(out: Path, semantics: str) -> dict[str, str]:
                                                 ("2025.05.0", "index")])
 def test_digest_files_byte_for_byte(upstream, release, semantics):
     out_root = upstream.published_out.parent
-    written = write_digests(Workspace(out_root), Semantics.for_release(release))
+    written = write_digests(Workspace(out_root), digest_semantics(release))
     expected = reference_digests(upstream.published_out, semantics)
     assert {p.name: p.read_text() for p in written.values()} == expected
     assert sorted(p.name for p in (out_root / "digests").iterdir()) == sorted(expected)

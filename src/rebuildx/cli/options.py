@@ -1,4 +1,5 @@
-"""Options every verb shares."""
+"""Options every verb shares, and the console they print to (no imports beyond click here:
+`rebuildx --help` loads every verb module)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,16 @@ from pathlib import Path
 
 import click
 
+from rebuildx.stagex.model import DEFAULT_PLATFORM
+
+
 tree_option = click.option(
     "--tree", "tree_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
     show_default="current directory", help="A StageX checkout.",
 )
+
+platform_option = click.option("--platform", default=DEFAULT_PLATFORM, show_default=True,
+                               help="Platform for packages that do not pin one.")
 
 
 def sources_options(f):

@@ -7,12 +7,7 @@ from pathlib import Path
 
 import click
 
-from rebuildx.cli.options import console as make_console, tree_option
-from rebuildx.model import DEFAULT_PLATFORM
-from rebuildx.plan import Plan, make_plan
-from rebuildx.state import History
-from rebuildx.tree import load_tree
-from rebuildx.workspace import Workspace
+from rebuildx.cli.options import console as make_console, platform_option, tree_option
 
 
 @click.command()
@@ -20,33 +15,26 @@ from rebuildx.workspace import Workspace
 @tree_option
 @click.option("--json", "as_json", is_flag=True, help="Print {\"packages\": [...]} in build order.")
 @click.option("--only", is_flag=True, help="The selection alone, without its dependency closure.")
-@click.option("--platform", default=DEFAULT_PLATFORM, show_default=True,
-              help="Platform for packages that do not pin one.")
+@platform_option
 def plan(selection: tuple[str, ...], tree_dir: Path, as_json: bool, only: bool, platform: str) -> None:
     """List the packages to build for SELECTION (default: all) and its deps, deps first.
 
     SELECTION is `all`, a stage (`core`), a full name (`core-bash`) or an unambiguous short
     name (`bash`).
     """
-    tree = load_tree(tree_dir)
-    durations = _recorded_durations(Workspace(tree.root))
-    the_plan = make_plan(tree, selection, platform=platform, only=only, weights=durations or None)
+    from rebuildx import api
+
+    result = api.plan(api.open_tree(tree_dir), selection, only=only, platform=platform)
     if as_json:
-        click.echo(json.dumps(the_plan.to_json(), indent=1))
+        click.echo(json.dumps(result.plan.to_json(), indent=1))
     else:
-        _render(the_plan, durations)
+        _render(result)
 
 
-def _recorded_durations(ws: Workspace) -> dict[str, float]:
-    """Build durations from the history, if this workspace has one (planning never creates it)."""
-    if not (ws.state_dir / "state.sqlite").is_file():
-        return {}
-    return History(ws).durations()
-
-
-def _render(the_plan: Plan, durations: dict[str, float]) -> None:
+def _render(result) -> None:  # api.PlanResult
     from rich.table import Table
 
+    the_plan, durations = result.plan, result.durations
     console = make_console()
     table = Table(box=None, show_header=True, header_style="bold")
     for col in ("#", "package", "version", "platform", "deps"):

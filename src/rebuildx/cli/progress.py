@@ -1,13 +1,18 @@
-"""The live view of a build: running / done / failed / queued, time per package, an ETA.
+"""What a run shows as it goes (the CLI's `api.Events`): doctor's warnings, a fetch bar, the
+live view of a build (running / done / failed / queued, time per package, an ETA), the support
+bundle's path.
 
-On a terminal it is a rich live table; elsewhere (CI, logs, pipes) one plain line per event.
+On a terminal the build is a rich live table; elsewhere (CI, logs, pipes) one plain line per event.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group
@@ -15,12 +20,20 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from rebuildx.plan import Plan
+from rebuildx.api import Events
+from rebuildx.doctor.preflight import DoctorReport
+from rebuildx.doctor.checks import Level
+from rebuildx.fetch import BarProgress, FetchReport, LineProgress, Progress
+from rebuildx.stagex.plan import Plan
 
 
-class BuildProgress:
-    def __init__(self, console: Console | None = None) -> None:
+class TerminalEvents(Events):
+    """The CLI's view of a run. `fetch_lines` prints the plain per-file lines of a fetch when
+    stdout is no terminal (`fetch` shows them on stdout; builds say only the summary)."""
+
+    def __init__(self, console: Console | None = None, fetch_lines: Callable[[str], None] | None = None) -> None:
         self.console = console or Console(stderr=True)
+        self.fetch_lines = fetch_lines
         self.tty = self.console.is_terminal
         self.lock = threading.Lock()
         self.began: dict[str, float] = {}
@@ -31,10 +44,7 @@ class BuildProgress:
         self.jobs = 1
         self.live: Live | None = None
 
-    def __enter__(self) -> BuildProgress:
-        if self.tty:
-            self.live = Live(self._table(), console=self.console, refresh_per_second=2, transient=False)
-            self.live.__enter__()
+    def __enter__(self) -> TerminalEvents:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -42,9 +52,35 @@ class BuildProgress:
             self.live.update(self._table())
             self.live.__exit__(*exc)
 
+    def checked(self, report: DoctorReport) -> None:
+        for f in report.findings:
+            if f.level is not Level.PASS:
+                print(f"doctor: {f.line()}", file=sys.stderr, flush=True)
+
+    @contextlib.contextmanager
+    def fetching(self) -> Iterator[Progress]:
+        out = Console()
+        if out.is_terminal:
+            with BarProgress(out) as bar:
+                yield bar
+        else:
+            yield LineProgress(self.fetch_lines or (lambda _line: None))
+
+    def fetched(self, report: FetchReport) -> None:
+        print(f"sources: {report.summary()}", file=sys.stderr, flush=True)
+
+    def bundle(self, path: Path) -> None:
+        print(f"support bundle (paste it into the StageX chat room): {path}", file=sys.stderr, flush=True)
+
+    def warning(self, message: str) -> None:
+        print(f"rebuildx: warning: {message}", file=sys.stderr, flush=True)
+
     def planned(self, plan: Plan, durations: dict[str, float] | None = None, jobs: int = 1) -> None:
         self.total = len(plan.packages)
         self.plan, self.durations, self.jobs = plan, durations or {}, jobs
+        if self.tty and self.live is None:  # after the fetch: one live display at a time
+            self.live = Live(self._table(), console=self.console, refresh_per_second=2, transient=False)
+            self.live.__enter__()
         eta = self.eta()
         self._say(f"plan: {self.total} packages" + (f", about {eta / 60:.0f} min" if eta is not None else
                                                      ", no duration history yet"))

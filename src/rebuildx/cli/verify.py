@@ -8,30 +8,9 @@ from pathlib import Path
 
 import click
 
-from rebuildx import exitcodes
-from rebuildx.build import default_jobs
-from rebuildx.checkout import DEFAULT_REPO, prepare
-from rebuildx.cli.build import bundle_for, fetch_first
-from rebuildx.cli.doctor import preflight
-from rebuildx.cli.compare import load_published
-from rebuildx.cli.options import console as make_console, sources_options
-from rebuildx.cli.progress import BuildProgress
-from rebuildx.engine.buildx import BuildxEngine
-from rebuildx.engine.check import require_engine
-from rebuildx.errors import RebuildxError
-from rebuildx.outputs import BusyError
-from rebuildx.fetch import FetchOptions
-from rebuildx.graph import Graph
-from rebuildx.ledger import release_status
-from rebuildx.model import DEFAULT_PLATFORM, release_tuple
-from rebuildx.plan import Plan
-from rebuildx.published_images import dep_source
-from rebuildx.report import summary_line, table, write_junit
-from rebuildx.state import History, Ledger
-from rebuildx.tree import load_tree
-from rebuildx.verify import (VerifyOptions, explain_mismatches, published_image_spec, verify_closure,
-                             verify_published_deps, write_report)
-from rebuildx.workspace import Workspace
+from rebuildx.cli.options import console as make_console, platform_option, sources_options
+from rebuildx.stagex.checkout import DEFAULT_REPO
+
 
 
 def _tree_dir(tree: Path | None) -> Path:
@@ -63,64 +42,41 @@ def _tree_dir(tree: Path | None) -> Path:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the JSON report (default: .rebuildx/reports/verify-<release>.json).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write a JUnit XML report.")
-@click.option("--platform", default=DEFAULT_PLATFORM, show_default=True)
+@platform_option
 @sources_options
 def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo: str | None,
            allow_dirty: bool, jobs: int | None, deps: str, deps_from: str, explain_from: str | None,
-           no_explain: bool,
-           published_specs: tuple[str, ...], report_path: Path | None, junit: Path | None,
+           no_explain: bool, published_specs: tuple[str, ...], report_path: Path | None, junit: Path | None,
            platform: str, sources_dir: Path | None, mirrors: tuple[str, ...]) -> None:
     """Reproduce RELEASE: check out, fetch, build cold, write digests, compare with the release's
     published digests. SELECTION (default: everything) is built with its closure."""
-    info = require_engine()
-    checkout = prepare(_tree_dir(tree_dir), release, repo=repo or DEFAULT_REPO, allow_dirty=allow_dirty)
-    published = load_published(checkout.root, (f"git:{checkout.commit}", *published_specs), release)
-    ws = Workspace(checkout.root)
-    options = VerifyOptions(selection=selection, jobs=jobs or default_jobs(), platform=platform)
-    fetch_options = FetchOptions(sources_dir=sources_dir, mirrors=mirrors)
-    engine = BuildxEngine(ws)
+    from rebuildx import api
+    from rebuildx.build.run import default_jobs
+    from rebuildx.cli.progress import TerminalEvents
+    from rebuildx.compare.present import summary_line, table, write_junit
+    from rebuildx.fetch import FetchOptions
 
-    checked: dict = {}
-
-    def before(plan: Plan) -> None:
-        preflight(checkout.root, plan.packages, release=None if allow_dirty else release, cold=True,
-                  platform=platform, keep=checked)
-        fetch_first(ws, plan, fetch_options)
-        progress.planned(plan, History(ws).durations(), options.jobs)
-
-    try:
-        with BuildProgress() as progress:
-            if deps == "published":
-                result = verify_published_deps(checkout, published, options, engine, info.identity,
-                                               dep_source(deps_from), before=before, listener=progress)
-            else:
-                result = verify_closure(checkout, published, options, engine, info.identity,
-                                        before=before, listener=progress)
-    except BusyError:
-        raise  # another build holds the workspace: nothing failed
-    except RebuildxError as e:  # doctor, fetch, published deps: still worth a bundle
-        bundle_for(checkout.root, None, checked.get("doctor"), release, error=str(e))
-        raise
-    if not no_explain and result.comparison.exit_code == exitcodes.DIFFERS:
-        result.extra["explanations"] = explain_mismatches(
-            ws, result.comparison, published_image_spec(explain_from or deps_from))
-    path = write_report(result, report_path or ws.state_dir / "reports" / f"verify-{release}.json")
+    request = api.VerifyRequest(
+        release=release, tree_dir=_tree_dir(tree_dir), selection=selection, repo=repo or DEFAULT_REPO,
+        allow_dirty=allow_dirty, jobs=jobs or default_jobs(), deps=deps, deps_from=deps_from,
+        explain_from=explain_from, explain=not no_explain, published=published_specs, report_path=report_path,
+        platform=platform, sources=FetchOptions(sources_dir=sources_dir, mirrors=mirrors))
+    with TerminalEvents() as events:
+        outcome = api.verify(request, events=events)
     if junit:
-        write_junit(result.comparison, junit)
+        write_junit(outcome.comparison, junit)
     console = make_console()
-    console.print(table(result.comparison))
-    console.print(summary_line(result.comparison))
-    for package, why in result.extra.get("explanations", {}).items():
+    console.print(table(outcome.comparison))
+    console.print(summary_line(outcome.comparison))
+    for package, why in outcome.explanations.items():
         console.print(f"explain {package}: {why.get('summary') or why.get('error')}")
+    checkout = outcome.checkout
     built_from = "" if checkout.head == checkout.commit and not checkout.dirty else (
         f"; BUILT FROM {checkout.head[:12]}{' with local changes' if checkout.dirty else ''} (--allow-dirty): "
         f"this does not verify the release")
-    console.print(f"release {release} = {checkout.ref} at {checkout.commit[:12]}{built_from}; report: {path}")
-    if result.comparison.exit_code != exitcodes.OK:
-        mismatched = [v.package for v in result.comparison.verdicts if v.verdict.value == "MISMATCH"]
-        bundle_for(checkout.root, result.build, checked.get("doctor"), release,
-                   error=f"MISMATCH: {', '.join(mismatched)} (see {path})" if mismatched else None)
-    sys.exit(result.comparison.exit_code)
+    console.print(f"release {release} = {checkout.ref} at {checkout.commit[:12]}{built_from}; "
+                  f"report: {outcome.report_path}")
+    sys.exit(outcome.exit_code)
 
 
 @click.command()
@@ -130,9 +86,9 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
 @click.option("--json", "as_json", is_flag=True)
 def status(release: str, tree_dir: Path, as_json: bool) -> None:
     """What the ledger knows of RELEASE: chain-verified, matched, mismatched, failed, unverified."""
-    release_tuple(release)
-    tree = load_tree(tree_dir)
-    state = release_status(Graph.of(tree.packages), list(tree.packages), Ledger(Workspace(tree.root)).latest(release))
+    from rebuildx import api
+
+    state = api.status(api.open_tree(tree_dir), release)
     if as_json:
         click.echo(json.dumps({"release": release, "counts": state.counts(), "gaps": state.gaps,
                                "mismatched": state.mismatched, "failed": state.failed}, indent=1))

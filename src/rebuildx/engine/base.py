@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from rebuildx.model import DEFAULT_PLATFORM, Package
+from rebuildx.stagex.model import DEFAULT_PLATFORM, Package
 
 
 @dataclass(frozen=True)

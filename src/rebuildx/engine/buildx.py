@@ -18,9 +18,9 @@ from pathlib import Path
 
 from rebuildx.engine.base import BuildOutcome, BuildRequest
 from rebuildx.errors import BuildError, RebuildxError, TreeError
-from rebuildx.model import Package
+from rebuildx.stagex.model import Package
 from rebuildx.proc import stop_group
-from rebuildx.templating import version_forms
+from rebuildx.stagex.templating import version_forms
 from rebuildx.workspace import Workspace
 
 # src/global.mk exports these to every build.

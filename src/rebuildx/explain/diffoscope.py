@@ -13,16 +13,13 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rebuildx.errors import RebuildxError
 from rebuildx.explain.difference import CONTENT, Difference
+from rebuildx.explain.image import DiffoscopeOptions, ExplainOptions, Image
 from rebuildx.explain.layers import extract_members
 from rebuildx.explain.stream import Readable
 from rebuildx.proc import run
-
-if TYPE_CHECKING:
-    from rebuildx.explain.run import DiffoscopeOptions, ExplainOptions, Image
 
 MISSING = ("diffoscope is not installed (apt-get install diffoscope-minimal, or pip install diffoscope): "
            "no detailed diff")

@@ -10,19 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rebuildx.errors import RebuildxError
+from rebuildx.errors import ExplainError, LimitExceeded
+
+__all__ = ["ExplainError", "LimitExceeded", "Limits"]
 
 GIB = 1 << 30
-
-
-class ExplainError(RebuildxError):
-    """explain could not compare the two images (exit 1, as every error)."""
-
-    exit_code = 1
-
-
-class LimitExceeded(ExplainError):
-    """A layer went past a limit: a decompression bomb, or a genuine image needing a higher one."""
 
 
 @dataclass(frozen=True)

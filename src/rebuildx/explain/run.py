@@ -10,75 +10,29 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from rebuildx.explain.compare import LayerFacts, compare_documents, compare_layers, compare_trees
 from rebuildx.explain.difference import (COMPRESSION, CONFIG_ONLY, FILE_CLASSES, IDENTICAL, LAYER_SPLIT,
                                          MANIFEST_ONLY, Difference)
-from rebuildx.explain.layers import Entry, LayerScan, scan_layer
+from rebuildx.explain.layers import LayerScan, scan_layer
 from rebuildx.explain.limits import ExplainError, Limits
+from rebuildx.explain.diffoscope import attach_diffoscope
+from rebuildx.explain.image import DEFAULT_OPTIONS, DiffoscopeOptions, Doc, ExplainOptions, Image
 from rebuildx.explain.sources import ImageSource, LayoutSource
+
+__all__ = ["DiffoscopeOptions", "ExplainOptions", "compare_images", "explain", "resolve"]
 from rebuildx.explain.tree import final_tree
-from rebuildx.registry import INDEX_TYPES, MANIFEST_TYPES, platform_matches
+from rebuildx.oci.media import INDEX_TYPES, MANIFEST_TYPES
+from rebuildx.registry import platform_matches
 from rebuildx.workspace import Workspace
 
 _IMAGE_TYPES = INDEX_TYPES | MANIFEST_TYPES | {None}  # a descriptor may leave its media type out
 
 
-@dataclass(frozen=True)
-class DiffoscopeOptions:
-    """Run diffoscope on each pair of regular files whose content differs, within bounds."""
-
-    timeout: float = 60.0  # seconds per file pair
-    max_file_bytes: int = 64 << 20  # larger files are skipped, with a note
-    max_files: int = 20  # pairs looked at
-    max_output_lines: int = 200
-    command: str = "diffoscope"
-
-
-@dataclass(frozen=True)
-class ExplainOptions:
-    limits: Limits = Limits()
-    platform: str | None = None  # default: the local image's own platform
-    jobs: int = 2  # layers streamed at once
-    diffoscope: DiffoscopeOptions | None = None
-
-
-@dataclass(frozen=True)
-class Doc:
-    descriptor: dict
-    json: dict
-
-
-@dataclass
-class Image:
-    """One side, resolved: the indexes passed through, the manifest, its config and layers."""
-
-    source: ImageSource
-    indexes: list[Doc]
-    manifest: Doc
-    config: Doc
-    layers: list[LayerFacts] = field(default_factory=list)
-    entries: list[list[Entry]] = field(default_factory=list)
-    tree: dict[str, Entry] = field(default_factory=dict)  # the final file tree
-
-    @property
-    def platform(self) -> str:
-        c = self.config.json
-        return "/".join(str(x) for x in (c.get("os"), c.get("architecture"), c.get("variant")) if x)
-
-    @property
-    def layer_descriptors(self) -> list[dict]:
-        layers = self.manifest.json.get("layers", [])
-        if not isinstance(layers, list) or not all(isinstance(d, dict) for d in layers):
-            raise ExplainError(f"{self.source.label}: manifest {self.manifest.descriptor['digest']} "
-                               f"has no list of layer descriptors")
-        return layers
-
-
 def explain(workspace: Workspace, package_full_name: str, published: ImageSource,
-            options: ExplainOptions = ExplainOptions()) -> Difference:
+            options: ExplainOptions = DEFAULT_OPTIONS) -> Difference:
     """Compare the published image of a package with its local build, `out/<package>/`."""
     local_path = workspace.out_entry(package_full_name)
     if not local_path.is_dir():
@@ -89,7 +43,7 @@ def explain(workspace: Workspace, package_full_name: str, published: ImageSource
 
 
 def compare_images(published: ImageSource, local: ImageSource,
-                   options: ExplainOptions = ExplainOptions()) -> Difference:
+                   options: ExplainOptions = DEFAULT_OPTIONS) -> Difference:
     """The Difference tree of two images (root kind "image", classification the verdict)."""
     loc = resolve(local, options.platform, options.limits)
     pub = resolve(published, options.platform or loc.platform, options.limits)
@@ -101,7 +55,6 @@ def compare_images(published: ImageSource, local: ImageSource,
     _scan_all(pub, loc, options)
     _fill(root, pub, loc)
     if options.diffoscope is not None:
-        from rebuildx.explain.diffoscope import attach_diffoscope
         attach_diffoscope(root, pub, loc, options)
     return root
 

@@ -17,7 +17,8 @@ from typing import Protocol
 
 from rebuildx.errors import RegistryError
 from rebuildx.explain.limits import ExplainError
-from rebuildx.registry import (INDEX_TYPES, MANIFEST_TYPES, Manifest, Reference, RegistryClient,
+from rebuildx.oci.media import INDEX_TYPES, MANIFEST_TYPES
+from rebuildx.registry import (Manifest, Reference, RegistryClient,
                                VerifyingReader, check_digest, file_chunks, parse_reference, read_verified)
 
 MAX_TAR_MEMBERS = 1_000_000

@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from rebuildx.net import Timeouts
+
 # StageX's src/fetch.py sends these; some mirrors (SourceForge) answer a browser-less client with
 # the file rather than an HTML page, so rebuildx presents itself the same way.
 HEADERS = {"Accept": "*/*", "User-Agent": "Wget/1.21.3 (linux-gnu)",
@@ -33,17 +35,6 @@ HEADERS = {"Accept": "*/*", "User-Agent": "Wget/1.21.3 (linux-gnu)",
            "Accept-Encoding": "identity"}
 
 OnBytes = Callable[[int, "int | None"], None]  # (bytes in the partial file, expected total)
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Seconds to wait for a connection, and for each read of the body (not the whole body)."""
-
-    connect: float = 20.0
-    read: float = 60.0
-
-    def to_httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(connect=self.connect, read=self.read, write=self.read, pool=None)
 
 
 @dataclass(frozen=True)

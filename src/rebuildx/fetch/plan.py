@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from rebuildx.errors import TreeError
-from rebuildx.model import Package, Source
+from rebuildx.stagex.model import Package, Source
 
 SOURCES = "sources"  # a file taken from a flat `--sources` directory
 MIRROR = "mirror"  # `--mirror URL`: URL/<file>

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rebuildx.fetch.files import Staging
+from rebuildx.state.db import connect
 from rebuildx.fetch.http import Downloader, DownloadFailed, Limits, RetryPolicy, Timeouts
 from rebuildx.fetch.plan import Candidate, FileGroup, SourceJob, plan_fetch
 from rebuildx.fetch.progress import NullProgress, Progress
 from rebuildx.fetch.report import Attempt, FetchReport, FileResult, Outcome
 from rebuildx.fetch.verify import Snapshot, VerifiedFiles, check_file, copy_hashing
-from rebuildx.model import Package
+from rebuildx.stagex.model import Package
 from rebuildx.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class _Run:
                  sleep: Callable[[float], None]) -> None:
         self.root, self.options, self.progress, self.sleep = workspace.root, options, progress, sleep
         self.staging = Staging(workspace)
-        self.cache = VerifiedFiles(workspace.root, workspace.state_db)
+        self.cache = VerifiedFiles(workspace.root, lambda: connect(workspace))
         self.cancel = threading.Event()
         self._downloader: Downloader | None = None
         self._lock = threading.Lock()

@@ -21,17 +21,7 @@ from typing import TypeVar
 CHUNK = 1 << 20
 _T = TypeVar("_T")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS verified_files (
-    path TEXT PRIMARY KEY,      -- relative to the workspace root
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    inode INTEGER NOT NULL,
-    device INTEGER NOT NULL,
-    verified_at REAL NOT NULL
-)
-"""
+
 
 
 def sha256_file(path: Path) -> str:
@@ -90,8 +80,7 @@ class VerifiedFiles:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             with self._lock:  # opening sets WAL mode, which concurrent openers may find locked
-                conn = _retry_locked(self._connect)
-                _retry_locked(lambda: conn.execute(_SCHEMA))
+                conn = self._connect()
                 self._all.append(conn)
             self._local.conn = conn
         return conn
@@ -125,19 +114,6 @@ class VerifiedFiles:
             for conn in self._all:
                 conn.close()
             self._all.clear()
-
-
-def _retry_locked(call: Callable[[], _T], tries: int = 100) -> _T:
-    """SQLite answers "database is locked" at once, without its busy timeout, when two
-    processes switch a new DB to WAL together; a short wait lets the first one finish."""
-    for attempt in range(tries):
-        try:
-            return call()
-        except sqlite3.OperationalError as e:
-            if "locked" not in str(e) or attempt == tries - 1:
-                raise
-            time.sleep(0.05)
-    raise AssertionError("unreachable")
 
 
 def check_file(cache: VerifiedFiles, path: Path, sha256: str, *, rehash: bool = False) -> bool | None:

@@ -19,16 +19,11 @@ from dataclasses import dataclass
 import httpx
 
 from rebuildx.errors import RegistryError
+from rebuildx.net import Timeouts
+from rebuildx.oci.media import ACCEPT, INDEX_TYPES, MANIFEST_TYPES
 from rebuildx.registry.reference import Reference, check_digest
 from rebuildx.registry.verify import VerifyingReader
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_LIST})
-MANIFEST_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
-ACCEPT = ", ".join([OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST])
 
 MAX_MANIFEST = 4 << 20  # the distribution spec lets registries refuse manifests over 4 MiB
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
@@ -56,19 +51,11 @@ class Manifest:
         return self.media_type in INDEX_TYPES
 
 
-@dataclass(frozen=True)
-class Timeouts:
-    """Seconds to wait for a connection, and for each read (not for the whole body)."""
-
-    connect: float = 20.0
-    read: float = 60.0
-
-
 class RegistryClient:
     """Anonymous pulls from OCI registries; one instance may serve many registries and threads."""
 
     def __init__(self, *, timeouts: Timeouts = Timeouts(), transport: httpx.BaseTransport | None = None) -> None:
-        timeout = httpx.Timeout(connect=timeouts.connect, read=timeouts.read, write=timeouts.read, pool=None)
+        timeout = timeouts.to_httpx()
         self._http = httpx.Client(timeout=timeout, follow_redirects=True, transport=transport,
                                   headers={"User-Agent": "rebuildx", "Accept-Encoding": "identity"})
         self._tokens: dict[tuple[str, str], str] = {}

@@ -16,7 +16,8 @@ import uuid
 from pathlib import Path
 
 from rebuildx.errors import RegistryError
-from rebuildx.registry.client import INDEX_TYPES, MANIFEST_TYPES, Manifest, RegistryClient
+from rebuildx.oci.media import INDEX_TYPES, MANIFEST_TYPES, OCI_INDEX
+from rebuildx.registry.client import Manifest, RegistryClient
 from rebuildx.registry.reference import Reference, check_digest, parse_reference
 
 _REF_NAME = "org.opencontainers.image.ref.name"
@@ -151,7 +152,7 @@ def _write_layout(layout: Path, descriptor: dict, ref: Reference) -> None:
     if ref.tag:
         descriptor = {**descriptor, "annotations": {**descriptor.get("annotations", {}), _REF_NAME: ref.tag}}
     (layout / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
-    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [descriptor]}
+    index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [descriptor]}
     (layout / "index.json").write_text(json.dumps(index, indent=None, separators=(",", ":")))
 
 

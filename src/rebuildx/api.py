@@ -1,0 +1,398 @@
+"""The library API: one function per use case, the only thing the CLI calls.
+
+Each function takes a loaded `Tree` (or a path, for the verbs that may clone or need no tree)
+and options objects, returns a typed result, and raises only `RebuildxError`s. What happens
+while it runs (doctor's warnings, fetch progress, builds starting and finishing, a support
+bundle written) is told to an `Events` object, so a terminal, a test or another program can
+follow along; nothing here prints.
+
+    from rebuildx import api
+    tree = api.open_tree("stagex")
+    result = api.verify(api.VerifyRequest(release="2026.03.0", tree_dir=tree.root, selection=("bootstrap-stage0",)))
+    print(result.comparison.summary())
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rebuildx.errors import BusyError, RebuildxError
+from rebuildx.stagex.checkout import DEFAULT_REPO
+from rebuildx.stagex.model import DEFAULT_PLATFORM, release_tuple
+from rebuildx.stagex.tree import Tree, load_tree
+from rebuildx.workspace import Workspace
+
+# The steps load where a use case needs them, so that `plan` starts without an HTTP client, a
+# registry client or a terminal library (bench/plan.py times it as a whole process).
+if TYPE_CHECKING:
+    from rebuildx.build.run import BuildOptions, BuildReport
+    from rebuildx.compare.verdicts import Comparison
+    from rebuildx.doctor.preflight import DoctorReport
+    from rebuildx.fetch import FetchOptions, FetchReport, Progress
+    from rebuildx.fetch.export import Collected
+    from rebuildx.stagex.checkout import Checkout
+    from rebuildx.stagex.plan import Plan
+    from rebuildx.state.ledger import ReleaseStatus
+
+
+__all__ = ["CompareResult", "Events", "FetchResult", "PlanResult", "VerifyOutcome", "VerifyRequest", "build",
+           "compare", "digests", "doctor", "explain", "fetch", "open_tree", "plan", "status", "verify"]
+
+
+class Events:
+    """What a run tells its caller as it goes; every method does nothing unless overridden."""
+
+    def checked(self, report: DoctorReport) -> None:
+        """doctor ran before a build (its warnings are worth showing)."""
+
+    @contextlib.contextmanager
+    def fetching(self) -> Iterator[Progress]:
+        """The progress sink for one fetch of sources."""
+        from rebuildx.fetch import NullProgress
+
+        yield NullProgress()
+
+    def fetched(self, report: FetchReport) -> None:
+        """Every source of the plan is in place (or the fetch failed and will raise)."""
+
+    def planned(self, plan: Plan, durations: dict[str, float], jobs: int) -> None:
+        """The builds are about to start."""
+
+    def started(self, name: str) -> None:
+        """A package's build started."""
+
+    def finished(self, name: str, result: object) -> None:
+        """A package's build ended (`result` is a BuildResult)."""
+
+    def bundle(self, path: Path) -> None:
+        """A support bundle was written after a failure."""
+
+    def warning(self, message: str) -> None:
+        """Something the user should know that does not stop the run."""
+
+
+QUIET = Events()
+
+
+def open_tree(root: Path | str) -> Tree:
+    """A StageX checkout, read as the release's own generator reads it."""
+    return load_tree(root)
+
+
+# plan ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlanResult:
+    plan: Plan
+    durations: dict[str, float]  # recorded build durations, where the workspace has a history
+
+
+def plan(tree: Tree, selection: Sequence[str] = (), *, only: bool = False,
+         platform: str = DEFAULT_PLATFORM) -> PlanResult:
+    """The packages a build of `selection` would build, deps first, by recorded durations."""
+    from rebuildx.stagex.plan import make_plan
+
+    durations = _recorded_durations(Workspace(tree.root))
+    return PlanResult(make_plan(tree, selection, platform=platform, only=only, weights=durations or None),
+                      durations)
+
+
+def _recorded_durations(ws: Workspace) -> dict[str, float]:
+    """Build durations from the history, if this workspace has one (planning never creates it)."""
+    if not (ws.state_dir / "state.sqlite").is_file():
+        return {}
+    from rebuildx.state.history import History
+
+    return History(ws).durations()
+
+
+# fetch --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FetchResult:
+    report: FetchReport
+    collected: Collected | None = None  # with `to`: what was copied there
+
+    @property
+    def error(self) -> RebuildxError | None:
+        return self.report.error()
+
+
+def fetch(tree: Tree, selection: Sequence[str] = (), options: FetchOptions | None = None, *,
+          only: bool = False, to: Path | None = None, events: Events = QUIET) -> FetchResult:
+    """Every source of the selection (and its closure) into fetch/, verified; with `to`, also
+    copied into a flat directory for an air-gapped machine. Failures are in the report."""
+    from rebuildx.fetch import FetchOptions, collect_sources, fetch_sources
+    from rebuildx.stagex.plan import make_plan
+
+    options = options or FetchOptions()
+    ws = Workspace(tree.root)
+    packages = make_plan(tree, selection, only=only).packages
+    with events.fetching() as progress:
+        report = fetch_sources(ws, packages, options, progress=progress)
+    collected = collect_sources(ws, report, to) if to is not None else None
+    return FetchResult(report, collected)
+
+
+def _fetch_first(ws: Workspace, plan: Plan, options: FetchOptions, events: Events) -> None:
+    """Every source of the plan in place before any build starts; all failures reported at once."""
+    from rebuildx.fetch import fetch_sources
+
+    with events.fetching() as progress:
+        report = fetch_sources(ws, plan.packages, options, progress=progress)
+    events.fetched(report)
+    error = report.error()
+    if error:
+        raise error
+
+
+# build --------------------------------------------------------------------------------------
+
+@dataclass
+class _Run:
+    """What one build or verify run learns before and around its builds (for the bundle)."""
+
+    root: Path
+    release: str | None
+    doctor: DoctorReport | None = None
+
+    def bundle(self, events: Events, *, report: BuildReport | None = None, error: str | None = None) -> None:
+        from rebuildx.build.run import Status
+        from rebuildx.doctor.preflight import support_bundle
+
+        failed = next((r for r in report.results if r.status is Status.FAILED), None) if report else None
+        path = support_bundle(self.root, ["rebuildx", *sys.argv[1:]], doctor=self.doctor, release=self.release,
+                              failing_package=failed.package if failed else None,
+                              failing_log=failed.log if failed else None,
+                              error=error or (failed.error if failed else None))
+        events.bundle(path)
+
+
+def _before(run: _Run, tree: Tree, ws: Workspace, options: BuildOptions, sources: FetchOptions,
+            events: Events, *, release: str | None) -> Any:
+    """What runs once the plan is known and the workspace is locked: doctor, then fetch."""
+    from rebuildx.doctor.preflight import examine, require_healthy
+    from rebuildx.state.history import History
+
+    def before(plan: Plan) -> None:
+        run.doctor = examine(tree.root, tree=tree, packages=plan.packages, release=release, cold=options.cold,
+                             platform=options.platform)
+        events.checked(run.doctor)
+        require_healthy(run.doctor)
+        _fetch_first(ws, plan, sources, events)
+        events.planned(plan, History(ws).durations(), options.jobs)
+
+    return before
+
+
+def build(tree: Tree, selection: Sequence[str] = (), options: BuildOptions | None = None,
+          sources: FetchOptions | None = None, *, events: Events = QUIET) -> BuildReport:
+    """doctor, fetch, then build the selection and its closure into out/ as StageX's make does.
+    A failed package is a FAILED result (and a support bundle), not an exception."""
+    from rebuildx.build.run import BuildOptions, run_build
+    from rebuildx.engine.buildx import BuildxEngine
+    from rebuildx.engine.check import require_engine
+    from rebuildx.fetch import FetchOptions
+
+    options, sources = options or BuildOptions(), sources or FetchOptions()
+
+    info = require_engine()
+    ws = Workspace(tree.root)
+    run = _Run(tree.root, None)
+    try:
+        report = run_build(ws, tree, selection, options, BuildxEngine(ws), info.identity, listener=events,
+                           before=_before(run, tree, ws, options, sources, events, release=None))
+    except BusyError:
+        raise  # another build holds the workspace: nothing failed
+    except RebuildxError as e:  # doctor, fetch, --cold refusal: still worth a bundle
+        run.bundle(events, error=str(e))
+        raise
+    if not report.ok:
+        run.bundle(events, report=report)
+    return report
+
+
+# digests and compare ------------------------------------------------------------------------
+
+def digests(tree: Tree, release: str | None = None) -> dict[str, Path]:
+    """digests/<stage>.txt from out/, the bytes `make digests` writes for `release`."""
+    from rebuildx.compare.digestfiles import write_digests
+    from rebuildx.stagex.releases import digest_semantics
+
+    return write_digests(Workspace(tree.root), digest_semantics(release))
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    comparison: Comparison
+    local: dict[str, str]
+    published: dict[str, str]
+    names: list[str]  # the packages compared, in plan order
+
+
+def compare(tree: Tree, selection: Sequence[str] = (), published: Sequence[str] = ("git:HEAD",), *,
+            release: str | None = None, any_out: bool = False) -> CompareResult:
+    """A verdict per package of the selection and its closure against the published digests.
+    Only out/ entries rebuildx built here from this tree count, unless `any_out`."""
+    from rebuildx.build.run import not_built_here
+    from rebuildx.compare.digestfiles import local_digests
+    from rebuildx.compare.published import load_published
+    from rebuildx.compare.verdicts import compare as judge
+    from rebuildx.stagex.plan import make_plan
+    from rebuildx.stagex.releases import digest_semantics
+    from rebuildx.state.history import History
+
+    theirs = load_published(tree.root, published, release)
+    ws = Workspace(tree.root)
+    local = local_digests(ws, digest_semantics(release))
+    names = make_plan(tree, selection).names
+    if not selection or list(selection) == ["all"]:
+        names += sorted(n for n in theirs.keys() | local.keys() if n not in tree.packages)
+    history = History(ws)
+    failed = {n: e for n in names if (e := history.last_failure(n)) is not None}
+    not_ours = {} if any_out else not_built_here(ws, tree)
+    return CompareResult(judge(names, local, theirs, failed, not_ours=not_ours), local, theirs, names)
+
+
+# verify -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    """Everything `verify` takes; the defaults are the seed's procedure for the whole tree."""
+
+    release: str
+    tree_dir: Path = Path("stagex")
+    selection: tuple[str, ...] = ()
+    repo: str = DEFAULT_REPO
+    allow_dirty: bool = False
+    jobs: int = 1
+    deps: str = "built"  # or "published"
+    deps_from: str = "docker.io/stagex"
+    explain_from: str | None = None
+    explain: bool = True
+    published: tuple[str, ...] = ()  # more sources of the published digests, cross-checked
+    report_path: Path | None = None
+    platform: str = DEFAULT_PLATFORM
+    sources: FetchOptions | None = None
+
+
+@dataclass
+class VerifyOutcome:
+    checkout: Checkout
+    comparison: Comparison
+    build: BuildReport | None
+    report_path: Path
+    explanations: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return self.comparison.exit_code
+
+
+def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
+    """The seed's whole reproduction of a release as one run: checkout, doctor, fetch, cold
+    build (closure, or against published deps), digests, comparison, explanations, JSON report."""
+    from rebuildx import exitcodes
+    from rebuildx.build.run import BuildOptions
+    from rebuildx.compare.published import load_published
+    from rebuildx.engine.buildx import BuildxEngine
+    from rebuildx.engine.check import require_engine
+    from rebuildx.verify.deps import dep_source
+    from rebuildx.verify.explain import explain_mismatches, published_image_spec
+    from rebuildx.verify.report import write_report
+    from rebuildx.fetch import FetchOptions
+    from rebuildx.outcomes import Verdict
+    from rebuildx.stagex.checkout import prepare
+    from rebuildx.verify.run import VerifyOptions, verify_closure, verify_published_deps
+
+    release_tuple(request.release)
+    info = require_engine()
+    checkout = prepare(request.tree_dir, request.release, repo=request.repo, allow_dirty=request.allow_dirty)
+    published = load_published(checkout.root, (f"git:{checkout.commit}", *request.published), request.release)
+    ws = Workspace(checkout.root)
+    tree = load_tree(checkout.root)
+    options = VerifyOptions(selection=request.selection, jobs=request.jobs, platform=request.platform)
+    build_options = BuildOptions(jobs=request.jobs, cold=True, platform=request.platform)
+    run = _Run(checkout.root, request.release)
+    before = _before(run, tree, ws, build_options, request.sources or FetchOptions(), events,
+                     release=None if request.allow_dirty else request.release)
+    engine = BuildxEngine(ws)
+    try:
+        if request.deps == "published":
+            result = verify_published_deps(checkout, published, options, engine, info.identity,
+                                           dep_source(request.deps_from), before=before, listener=events)
+        else:
+            result = verify_closure(checkout, published, options, engine, info.identity, before=before,
+                                    listener=events)
+    except BusyError:
+        raise
+    except RebuildxError as e:  # doctor, fetch, published deps: still worth a bundle
+        run.bundle(events, error=str(e))
+        raise
+    if request.explain and result.comparison.exit_code == exitcodes.DIFFERS:
+        result.extra["explanations"] = explain_mismatches(
+            ws, result.comparison, published_image_spec(request.explain_from or request.deps_from))
+    path = write_report(result, request.report_path or ws.state_dir / "reports" / f"verify-{request.release}.json")
+    if result.comparison.exit_code != exitcodes.OK:
+        mismatched = [v.package for v in result.comparison.verdicts if v.verdict is Verdict.MISMATCH]
+        run.bundle(events, report=result.build,
+                   error=f"MISMATCH: {', '.join(mismatched)} (see {path})" if mismatched else None)
+    return VerifyOutcome(checkout, result.comparison, result.build, path, result.extra.get("explanations", {}))
+
+
+def status(tree: Tree, release: str) -> ReleaseStatus:
+    """What the ledger knows of a release: chain-verified, matched, mismatched, failed, unverified."""
+    from rebuildx.stagex.graph import Graph
+    from rebuildx.state.ledger import Ledger, release_status
+
+    release_tuple(release)
+    return release_status(Graph.of(tree.packages), list(tree.packages), Ledger(Workspace(tree.root)).latest(release))
+
+
+# doctor and explain -------------------------------------------------------------------------
+
+def doctor(tree: Tree, selection: Sequence[str] = (), *, release: str | None = None, cold: bool = False,
+           air_gapped: bool = False, platform: str = DEFAULT_PLATFORM) -> DoctorReport:
+    """Machine and checkout checks for the selection, each failure with its fix."""
+    from rebuildx.doctor.preflight import examine
+    from rebuildx.stagex.plan import make_plan
+
+    packages = make_plan(tree, selection, platform=platform).packages
+    return examine(tree.root, tree=tree, packages=packages, release=release, cold=cold, air_gapped=air_gapped,
+                   platform=platform)
+
+
+def explain(tree_dir: Path, package: str, published: str | None = None, options: Any = None, *,
+            events: Events = QUIET) -> Any:
+    """The published image of `package` against out/<package>/, as a Difference tree. Without
+    `published`, the image by the digest the checkout's digests/ name."""
+    from rebuildx.explain import ExplainOptions, explain as run_explain, open_source
+
+    if (tree_dir / "packages").is_dir() and package not in load_tree(tree_dir).packages:
+        raise RebuildxError(f"no package {package!r} in {tree_dir} (a full name: core-bash)")
+    with open_source(published or default_published_image(tree_dir, package, events)) as source:
+        return run_explain(Workspace(tree_dir), package, source, options or ExplainOptions())
+
+
+def default_published_image(tree_dir: Path, package: str, events: Events = QUIET) -> str:
+    """The published image by the digest the checkout's digests/ name (a tag can move); StageX's
+    own tag (`stagex/<full>:<version>`) only when the checkout publishes no digest for it."""
+    from rebuildx.compare.published import PublishedSource
+
+    found = load_tree(tree_dir).packages.get(package)
+    if found is None:
+        raise RebuildxError(f"{tree_dir}: no package {package!r} in the tree; give --published-image")
+    try:
+        digest = PublishedSource("git:HEAD").load(tree_dir, [found.stage]).get(package)
+    except RebuildxError:
+        digest = None
+    if digest:
+        return f"docker.io/stagex/{package}@sha256:{digest}"
+    events.warning(f"no published digest for {package} in {tree_dir}'s digests/; taking the tag "
+                   f"{found.version or 'latest'}, which may have moved")
+    return f"docker.io/stagex/{package}:{found.version or 'latest'}"

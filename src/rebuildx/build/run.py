@@ -1,0 +1,241 @@
+"""`rebuildx build`: a plan's packages through an engine, resumable, each out/ entry atomic.
+
+Per package: compute its input key (inputs.py); keep a valid out/ entry whose recorded key is
+unchanged; else build into a temporary directory and install it (outputs.py); record every
+attempt (state.py). The scheduler (scheduler.py) decides what runs when.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rebuildx.engine.base import BuildOutcome, BuildRequest, Engine
+from rebuildx.engine.buildx import BuildxEngine
+from rebuildx.errors import RebuildxError
+from rebuildx.build.inputs import directory_digest, input_key
+from rebuildx.stagex.model import DEFAULT_PLATFORM, Package
+from rebuildx.build.outputs import (clean_leftovers, foreign_entries, install, new_build_dir, out_digest,
+                              recorded_entry_ok, remove_entry, workspace_lock)
+from rebuildx.stagex.plan import Plan, make_plan
+from rebuildx.build.scheduler import Listener, run_schedule
+from rebuildx.state.history import History
+from rebuildx.stagex.tree import Tree
+from rebuildx.workspace import Workspace
+
+
+class Status(enum.Enum):
+    BUILT = "built"
+    UP_TO_DATE = "up-to-date"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    NOT_STARTED = "not started"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    package: str
+    status: Status
+    digest: str | None = None
+    seconds: float = 0.0
+    log: Path | None = None
+    error: str | None = None
+    blocked_by: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (Status.BUILT, Status.UP_TO_DATE)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    jobs: int = 1
+    cold: bool = False
+    keep_going: bool = False
+    force: bool = False  # rebuild the selection even when up to date
+    only: bool = False  # the selection alone, not its closure
+    platform: str = DEFAULT_PLATFORM
+
+
+@dataclass
+class BuildReport:
+    plan: Plan
+    results: list[BuildResult] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status is status)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+
+def default_jobs() -> int:
+    """Concurrent builds: StageX builds use every core themselves, so a few at most, and one
+    per 8 GiB of memory."""
+    cores = os.cpu_count() or 1
+    try:
+        mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        mem_gib = 8
+    return max(1, min(cores // 4, int(mem_gib // 8)))
+
+
+class Builder:
+    """Builds single packages of one tree into one workspace, through one engine."""
+
+    def __init__(self, workspace: Workspace, tree: Tree, engine: Engine, history: History,
+                 engine_identity: str, options: BuildOptions, forced: Iterable[str] = ()) -> None:
+        self.ws, self.tree, self.engine, self.history = workspace, tree, engine, history
+        self.engine_identity, self.options, self.forced = engine_identity, options, set(forced)
+        self._dir_digests: dict[str, str] = {}
+
+    def key(self, package: Package) -> str:
+        deps = {d: out_digest(self.ws, d, check=False) or "missing" for d in package.deps}
+        origin = str(package.directory)
+        if origin not in self._dir_digests:
+            self._dir_digests[origin] = directory_digest(self.ws.root / package.directory)
+        # --no-cache changes how, not what: a cold build and a warm one have one key
+        argv = self.engine.command(BuildRequest(package, Path("-"), self.options.platform))
+        return input_key(package, self._dir_digests[origin], argv, deps, self.engine_identity)
+
+    def _request(self, package: Package, dest: Path) -> BuildRequest:
+        return BuildRequest(package, dest, self.options.platform, no_cache=self.options.cold)
+
+    def build(self, name: str) -> BuildResult:
+        """Build one package; whatever goes wrong is that package's FAILED result, with the cause."""
+        try:
+            return self._build(name)
+        except (RebuildxError, OSError) as e:
+            self.history.record_build(name, input_key=None, ok=False, digest=None, seconds=0.0,
+                                      engine=self.engine_identity, log="", error=str(e))
+            return BuildResult(name, Status.FAILED, error=f"{type(e).__name__}: {e}")
+
+    def _build(self, name: str) -> BuildResult:
+        package = self.tree.packages[name]
+        key = self.key(package)
+        record = self.history.out_record(name)
+        if name not in self.forced and record and record.input_key == key:
+            digest = recorded_entry_ok(self.ws, self.history, name)
+            if digest:
+                self.history.record_build(name, input_key=key, ok=True, digest=digest, seconds=None,
+                                          engine=self.engine_identity, log="", error=None)
+                return BuildResult(name, Status.UP_TO_DATE, digest)
+        dest = new_build_dir(self.ws, name)
+        started = time.time()
+        try:
+            try:
+                outcome = self.engine.build(self._request(package, dest))
+            except OSError as e:  # the engine's own I/O (staging fetch/, logs): this package fails
+                outcome = BuildOutcome(name, False, time.time() - started, self.ws.logs / f"{name}.log",
+                                       f"{type(e).__name__}: {e}")
+            digest, error = None, outcome.error
+            if outcome.ok:
+                try:
+                    digest = install(self.ws, self.history, name, dest, key)
+                except RebuildxError as e:
+                    error = str(e)
+        finally:
+            shutil.rmtree(dest, ignore_errors=True)
+        size = _entry_bytes(self.ws.out_entry(name)) if digest else None
+        self.history.record_build(name, input_key=key, ok=digest is not None, digest=digest,
+                                  seconds=outcome.seconds, engine=self.engine_identity,
+                                  log=str(outcome.log), error=error, started=started, size=size)
+        status = Status.BUILT if digest else Status.FAILED
+        return BuildResult(name, status, digest, outcome.seconds, outcome.log, error)
+
+
+def _entry_bytes(layout: Path) -> int:
+    return sum(p.stat().st_size for p in layout.rglob("*") if p.is_file())
+
+
+def stale_entries(workspace: Workspace, tree: Tree, engine_identity: str | None, names: Iterable[str],
+                  platform: str = DEFAULT_PLATFORM, engine: Engine | None = None) -> list[str]:
+    """Packages whose out/ entry rebuildx built from other inputs than the tree's now (another
+    commit, changed files; with `engine_identity`, another engine too): a build would replace
+    them. Without it, each entry is judged with the engine that built it, so no engine need
+    answer (only its command line is computed)."""
+    engine = engine or BuildxEngine(workspace)
+    history = History(workspace)
+    stale = []
+    for name in names:
+        record = history.out_record(name)
+        if not record or record.input_key.startswith("published:") or not workspace.out_entry(name).is_dir():
+            continue
+        identity = engine_identity or history.engine_of(name, record.input_key) or ""
+        builder = Builder(workspace, tree, engine, history, identity, BuildOptions(platform=platform))
+        if name in tree.packages and builder.key(tree.packages[name]) != record.input_key:
+            stale.append(name)
+    return stale
+
+
+def not_built_here(workspace: Workspace, tree: Tree) -> dict[str, str]:
+    """out/ entries that prove nothing about this tree's sources as they are now, and why:
+    entries rebuildx did not build here, entries built from other inputs, published images."""
+    history = History(workspace)
+    why = {n: "out/ entry not built by rebuildx here (preseeded, copied or changed)"
+           for n in foreign_entries(workspace, history)}
+    out = workspace.out
+    entries = [e.name for e in out.iterdir() if e.is_dir() and e.name not in why] if out.is_dir() else []
+    for name in stale_entries(workspace, tree, None, entries):
+        why[name] = "out/ entry built from other inputs than this checkout (files changed since); rebuild it"
+    for name in entries:
+        record = history.out_record(name)
+        if record and record.input_key.startswith("published:") and name not in why:
+            why[name] = "out/ holds the published image (a dep of `verify --deps published`)"
+    return why
+
+
+def _require_deps_in_out(workspace: Workspace, plan: Plan) -> None:
+    """With --only, deps outside the selection must already be whole in out/."""
+    outside = sorted({d for p in plan.packages for d in p.deps} - set(plan.names))
+    missing = [d for d in outside if out_digest(workspace, d, check=False) is None]
+    if missing:
+        raise RebuildxError(f"--only: the deps {', '.join(missing)} are not in out/; build them first "
+                            f"(or drop --only to build the closure)")
+
+
+def run_build(workspace: Workspace, tree: Tree, words: Iterable[str], options: BuildOptions,
+              engine: Engine, engine_identity: str, *, listener: Listener | None = None,
+              before: Callable[[Plan], None] | None = None) -> BuildReport:
+    """Plan the selection, then build it: cold, resumed, or incremental as `options` say.
+    `before(plan)` runs first (the fetch step), so a missing source stops everything early."""
+    history = History(workspace)
+    durations = history.durations()
+    plan = make_plan(tree, words, platform=options.platform, weights=durations or None, only=options.only)
+    with workspace_lock(workspace):
+        if options.only:
+            _require_deps_in_out(workspace, plan)
+        if before:
+            before(plan)
+        clean_leftovers(workspace)
+        if options.cold:
+            foreign = foreign_entries(workspace, history)
+            if foreign:
+                raise RebuildxError(
+                    f"--cold refuses to start: out/ holds entries rebuildx did not build for this tree "
+                    f"({', '.join(foreign)}), e.g. from `make preseed` or another tool; remove them "
+                    f"(rm -rf {' '.join('out/' + f for f in foreign)}) or build without --cold")
+            for name in plan.names:
+                remove_entry(workspace, history, name)
+        forced = plan.names if options.cold else (plan.selected if options.force else ())
+        builder = Builder(workspace, tree, engine, history, engine_identity, options, forced)
+        weight = (lambda n: durations.get(n, 1.0))
+        priority = plan.graph.remaining_path(set(plan.names), weight)
+        schedule = run_schedule(plan.names, plan.graph.deps, builder.build, lambda r: r.ok,
+                                jobs=options.jobs, priority=priority, keep_going=options.keep_going,
+                                listener=listener, abort=getattr(engine, "cancel", None))
+    report = BuildReport(plan)
+    for name in plan.names:
+        if name in schedule.results:
+            report.results.append(schedule.results[name])
+        elif name in schedule.blocked:
+            report.results.append(BuildResult(name, Status.BLOCKED, blocked_by=schedule.blocked[name]))
+        else:
+            report.results.append(BuildResult(name, Status.NOT_STARTED))
+    return report

@@ -1,0 +1,77 @@
+"""`digests/<stage>.txt`, the bytes StageX's `src/digests.py` writes (`make digests`).
+
+One line per out/ entry, `<sha256 hex> <stage>-<name>`, sorted by name within its stage file.
+The digest of an entry is read by `oci.digest.entry_digest` under the release's semantics.
+Unlike StageX's script, an entry that cannot be read is an error naming it, never silently left
+out.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from rebuildx.errors import DigestError, LayoutError
+from rebuildx.oci.digest import Semantics, entry_digest, hex_of
+from rebuildx.workspace import Workspace
+
+
+def local_digests(workspace: Workspace, semantics: Semantics = Semantics.MANIFEST) -> dict[str, str]:
+    """Full name -> digest for every out/ entry with an index.json (StageX's recursive glob would
+    also list an index.json nested inside an entry, a second time; never one rebuildx writes)."""
+    if not workspace.out.is_dir():
+        return {}
+    return {entry.parent.name: _hex_digest(entry.parent, semantics)
+            for entry in sorted(workspace.out.glob("*/index.json")) if not entry.parent.name.startswith(".")}
+
+
+def _hex_digest(layout: Path, semantics: Semantics) -> str:
+    try:
+        return hex_of(entry_digest(layout, semantics))
+    except LayoutError as e:
+        raise DigestError(f"out/{layout.name}: cannot read its digest ({semantics.value}): {e}") from e
+
+
+def render_stage_files(digests: Mapping[str, str]) -> dict[str, str]:
+    """stage -> file text: lines sorted by name within the stage, as StageX writes them."""
+    by_stage: dict[str, list[tuple[str, str]]] = {}
+    for full, digest in digests.items():
+        stage, _, name = full.partition("-")
+        by_stage.setdefault(stage, []).append((name, digest))
+    return {stage: "".join(f"{d} {stage}-{n}\n" for n, d in sorted(rows, key=lambda r: r[0]))
+            for stage, rows in by_stage.items()}
+
+
+def write_digests(workspace: Workspace, semantics: Semantics = Semantics.MANIFEST) -> dict[str, Path]:
+    """Replace digests/ with one file per stage, like `make digests` (which removes the folder
+    first); the new folder is written aside and swapped in whole."""
+    files = render_stage_files(local_digests(workspace, semantics))
+    workspace.root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".digests-", dir=workspace.root))
+    for stage, text in files.items():
+        (staging / f"{stage}.txt").write_text(text)
+    old = workspace.root / ".digests-old"
+    shutil.rmtree(old, ignore_errors=True)
+    if workspace.digests.exists():
+        workspace.digests.rename(old)
+    staging.rename(workspace.digests)
+    shutil.rmtree(old, ignore_errors=True)
+    return {stage: workspace.digests / f"{stage}.txt" for stage in files}
+
+
+def parse_digest_file(text: str, origin: str) -> dict[str, str]:
+    """`<64 hex> <stage>-<name>` lines -> {full name: digest}; anything else names its line."""
+    out: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split(" ", 1)  # as written: "<hex> <stage>-<name>", a name may hold spaces
+        if len(parts) != 2 or not re.fullmatch(r"[0-9a-f]{64}", parts[0]) or "-" not in parts[1]:
+            raise DigestError(f"{origin}:{number}: not a digest line ('<sha256 hex> <stage>-<name>'): {line[:80]!r}")
+        if parts[1] in out and out[parts[1]] != parts[0]:
+            raise DigestError(f"{origin}:{number}: {parts[1]} listed twice with different digests")
+        out[parts[1]] = parts[0]
+    return out

@@ -1,0 +1,116 @@
+"""Where the published digests of a release come from: a git ref, a URL, or a directory.
+
+Reading them from the release ref itself (`git show <ref>:digests/<stage>.txt`) means that
+`digests` overwriting the working files never matters. Two sources given are cross-checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+from rebuildx.compare.digestfiles import parse_digest_file
+from rebuildx.errors import DigestError
+from rebuildx.proc import run
+
+STAGES = ("bootstrap", "core", "pallet", "user")
+FORGE_URL = "https://codeberg.org/stagex/stagex/raw/branch/release/{release}/digests"
+
+
+@dataclass(frozen=True)
+class PublishedSource:
+    """`git:<ref>` (in the tree's repository), an http(s) URL of the digests folder, or a directory."""
+
+    spec: str
+
+    def describe(self) -> str:
+        return self.spec
+
+    def load(self, tree_root: Path, stages: Sequence[str] = STAGES) -> dict[str, str]:
+        """Digests of every stage file found; `stages` are the names looked for (the usual four
+        and any other stage of the tree)."""
+        digests: dict[str, str] = {}
+        for stage in stages:
+            text, origin = self._read(tree_root, stage)
+            if text is not None:
+                digests.update(parse_digest_file(text, origin))
+        if not digests:
+            raise DigestError(f"{self.spec}: no published digests found (looked for digests/<stage>.txt "
+                              f"for {', '.join(stages)})")
+        return digests
+
+    def _read(self, tree_root: Path, stage: str) -> tuple[str | None, str]:
+        spec = self.spec
+        if not spec.startswith(("git:", "http://", "https://")) and not Path(spec).is_dir():
+            ref = _existing_ref(tree_root, spec)
+            if ref is None:
+                raise DigestError(f"--published {spec}: no such directory, URL or git ref of {tree_root} "
+                                  f"(a ref is read as git:<ref>)")
+            spec = f"git:{ref}"  # `release/2026.03.0`: an existing ref of the tree (or origin's), read as one
+        if spec.startswith("git:"):
+            ref = spec[4:]
+            origin = f"{ref}:digests/{stage}.txt"
+            done = run(["git", "-C", str(tree_root), "show", origin], check=False, error=DigestError)
+            return (done.stdout if done.returncode == 0 else None), origin
+        if spec.startswith(("http://", "https://")):
+            import httpx  # heavy: only when digests come over HTTP
+
+            url = f"{spec.rstrip('/')}/{stage}.txt"
+            try:
+                response = httpx.get(url, follow_redirects=True, timeout=30)
+            except httpx.HTTPError as e:
+                raise DigestError(f"{url}: {e}") from e
+            if response.status_code == 404:
+                return None, url
+            if response.status_code != 200:
+                raise DigestError(f"{url}: HTTP {response.status_code}")
+            return response.text, url
+        path = Path(spec) / f"{stage}.txt"
+        return (path.read_text() if path.is_file() else None), str(path)
+
+
+def _existing_ref(tree_root: Path, name: str) -> str | None:
+    """`name` if it names a commit of the tree's repository, else `origin/name` if that does."""
+    if not (tree_root / ".git").exists():
+        return None
+    for ref in (name, f"origin/{name}"):
+        done = run(["git", "-C", str(tree_root), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+                   check=False, error=DigestError)
+        if done.returncode == 0:
+            return ref
+    return None
+
+
+def load_published(tree_root: Path, specs: Sequence[str], release: str | None = None) -> dict[str, str]:
+    """Published digests from one or two sources; two are cross-checked, a disagreement is an
+    error. `forge` stands for the release branch's raw files on StageX's forge."""
+    if len(specs) > 2:
+        raise DigestError("--published: give one or two sources")
+    if "forge" in specs and not release:
+        raise DigestError("--published forge needs --release YYYY.MM.N")
+    specs = [default_source(release).spec if s == "forge" and release else s for s in specs]
+    packages = tree_root / "packages"
+    stages = sorted(set(STAGES) | {p.name for p in packages.iterdir() if p.is_dir()}) \
+        if packages.is_dir() else list(STAGES)
+    loaded = [(s, PublishedSource(s).load(tree_root, stages)) for s in specs]
+    if len(loaded) == 2:
+        disagree = cross_check(loaded[0][1], loaded[1][1])
+        if disagree:
+            raise DigestError(f"the published sources {specs[0]} and {specs[1]} disagree on "
+                              f"{len(disagree)} packages: " + "; ".join(disagree[:5]))
+    return loaded[0][1]
+
+
+def default_source(release: str) -> PublishedSource:
+    return PublishedSource(FORGE_URL.format(release=release))
+
+
+def cross_check(a: Mapping[str, str], b: Mapping[str, str]) -> list[str]:
+    """Where two sources of published digests disagree, one line each."""
+    lines = []
+    for name in sorted(set(a) | set(b)):
+        if a.get(name) != b.get(name):
+            lines.append(f"{name}: {a.get(name, 'absent')} vs {b.get(name, 'absent')}")
+    return lines

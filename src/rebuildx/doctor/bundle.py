@@ -1,0 +1,68 @@
+"""The support bundle: what the StageX chat room needs to help, in one Markdown file."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rebuildx.doctor.checks import Facts, Finding, gib
+from rebuildx.proc import run, tail_lines
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name, argv in (("docker", ["docker", "version", "-f", "client {{.Client.Version}}, server {{.Server.Version}}"]),
+                       ("buildx", ["docker", "buildx", "version"]), ("containerd", ["containerd", "--version"])):
+        done = run(argv, check=False, timeout=30) if _exists(argv[0]) else None
+        out[name] = (done.stdout.strip() or done.stderr.strip()) if done else "not found"
+    return out
+
+
+def _exists(cmd: str) -> bool:
+    return shutil.which(cmd) is not None
+
+
+def _git(root: Path, *args: str) -> str:
+    done = run(["git", "-C", str(root), *args], check=False, timeout=30) if _exists("git") else None
+    return done.stdout.strip() if done and done.returncode == 0 else "unknown"
+
+
+def write_bundle(path: Path, *, root: Path, argv: Sequence[str], facts: Facts, findings: list[Finding],
+                 failing_log: Path | None, failing_package: str | None, release: str | None,
+                 error: str | None = None) -> Path:
+    """Write `path` (Markdown) and return it."""
+    versions = _versions()
+    log_lines = tail_lines(failing_log, 200) if failing_log else []
+    doc = [
+        "# rebuildx support bundle",
+        "",
+        f"- when: {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}",
+        f"- release: {release or 'not given'}",
+        f"- commit: {_git(root, 'rev-parse', 'HEAD')} ({_git(root, 'describe', '--all', '--always')})",
+        f"- docker: {versions['docker']}",
+        f"- buildx: {versions['buildx']}",
+        f"- containerd: {versions['containerd']}",
+        f"- cpu: {facts.machine}, {facts.cpu_model or 'model unknown'}",
+        f"- ram: {gib(facts.ram_bytes)}",
+        f"- free disk: {gib(facts.free_disk_bytes)}",
+        f"- command: `{shlex.join(argv)}`",
+        f"- failing package: {failing_package or 'none'}",
+        f"- error: {error or 'see the log below'}",
+        "",
+        "## doctor",
+        "",
+        *[f"- {f.line()}" for f in findings],
+        "",
+        f"## last {len(log_lines)} lines of {failing_log or 'the log'}",
+        "",
+        "```",
+        *log_lines,
+        "```",
+        "",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(doc))
+    return path

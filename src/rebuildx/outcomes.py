@@ -1,0 +1,18 @@
+"""The verdicts rebuildx reaches, as values every layer shares (they go into the state DB and
+come back as these enums).
+
+Built-but-different (MISMATCH) is never confused with did-not-build (FAILED) or not-there
+(NOT_BUILT, UNPUBLISHED), as in rebuilderd.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Verdict(enum.Enum):
+    MATCH = "MATCH"
+    MISMATCH = "MISMATCH"
+    NOT_BUILT = "NOT_BUILT"
+    UNPUBLISHED = "UNPUBLISHED"
+    FAILED = "FAILED"

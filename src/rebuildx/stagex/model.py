@@ -1,0 +1,108 @@
+"""What a StageX tree is made of: sources and packages (pure data, no I/O).
+
+The names are StageX's: a package's *stage* and *name* give its full name `<stage>-<name>`
+(`core-bash`), as in digest files; its *origin* is the directory `packages/<stage>/<origin>/`
+it is built from, which several *subpackages* can share.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from rebuildx.errors import RebuildxError
+from rebuildx.stagex.templating import expand, url_file, version_forms
+
+DEFAULT_PLATFORM = "linux/amd64"  # StageX's Makefile: PLATFORM := linux/amd64
+
+_RELEASE = re.compile(r"(\d{4})\.(\d{2})\.(\d+)")
+
+
+def release_tuple(release: str) -> tuple[int, int, int]:
+    """(year, month, n) of a release name `YYYY.MM.N`; anything else is a RebuildxError."""
+    m = _RELEASE.fullmatch(release)
+    if not m:
+        raise RebuildxError(f"release {release!r} is not of the form YYYY.MM.N")
+    year, month, n = map(int, m.groups())
+    return year, month, n
+
+
+@dataclass(frozen=True)
+class Source:
+    """One `[sources.<name>]` table of a package.toml, as written (templates unexpanded).
+
+    Empty strings stand for fields that were not given, as in StageX's reader.
+    """
+
+    name: str
+    hash: str
+    mirrors: tuple[str, ...]
+    version: str = ""
+    file: str = ""
+    format: str = ""
+    git_sha: str = ""
+
+    def fetch_values(self, package_version: str | None) -> dict[str, str]:
+        """Template values `src/fetch.py` uses: this source's version, else the package's own."""
+        values = version_forms(self.version or package_version)
+        values["format"] = self.format
+        return values
+
+    def fetch_file(self, mirror: str, package_version: str | None) -> str:
+        """The file name under `fetch/<stage>/<origin>/` when fetched from `mirror`."""
+        return expand(self.file or url_file(mirror), self.fetch_values(package_version))
+
+    def build_file(self, package_version: str | None) -> str:
+        """The `<NAME>_SOURCE` build arg of `src/targets.py`: only for sources with their own
+        version, expanded with that version but the *package's* dash and underscore forms, and
+        no other form (a template naming another raises KeyError, as in StageX)."""
+        forms = version_forms(package_version)
+        values = {"version": self.version, "version_dash": forms["version_dash"],
+                  "version_under": forms["version_under"], "format": self.format}
+        return expand(self.file or url_file(self.mirrors[0]), values)
+
+    def fetch_url(self, mirror: str, package_version: str | None) -> str:
+        """The URL `src/fetch.py` downloads from `mirror`."""
+        values = self.fetch_values(package_version)
+        values["file"] = self.fetch_file(mirror, package_version)
+        return expand(mirror, values)
+
+
+@dataclass(frozen=True)
+class Package:
+    """One buildable name of a StageX tree: a package, or one subpackage of an origin."""
+
+    stage: str
+    name: str
+    origin: str
+    version: str | None  # resolved through version_from
+    platforms: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    deps: tuple[str, ...] = ()  # full names, first occurrence order, as targets.py reads them
+    subpackage: bool = False  # built with `--target package-<name>`
+    version_from: str | None = None
+    toml_version: str | None = None  # `[package] version` as written (src/fetch.py uses this)
+    dep_lines: tuple[int, ...] = field(default=(), compare=False)  # Containerfile line of each dep
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.stage}-{self.name}"
+
+    @property
+    def directory(self) -> PurePosixPath:
+        """The package directory, relative to the tree root."""
+        return PurePosixPath("packages", self.stage, self.origin)
+
+    @property
+    def fetch_dir(self) -> PurePosixPath:
+        """Where its sources go, relative to the workspace: `fetch/<stage>/<origin>`."""
+        return PurePosixPath("fetch", self.stage, self.origin)
+
+    def platform(self, default: str = DEFAULT_PLATFORM) -> str:
+        """The `--platform` value: the pinned platforms joined, else the chosen default."""
+        return ",".join(self.platforms) if self.platforms else default
+
+    def source_files(self) -> list[str]:
+        """The file name of each source as fetched from its first mirror."""
+        return [s.fetch_file(s.mirrors[0], self.toml_version) for s in self.sources]

@@ -1,0 +1,248 @@
+"""Read a StageX checkout into packages, deriving what StageX's `src/targets.py` derives.
+
+Reference: StageX release 2026.03.0, `src/targets.py` and `src/common.py`. Every quirk of that
+reader that changes a build argument is kept (which Containerfile lines count as deps, which
+fields default to empty); what it would crash on or silently get wrong is a `TreeError` here,
+naming the file, the package and the field.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from rebuildx.errors import TreeError
+from rebuildx.stagex.model import Package, Source
+from rebuildx.stagex.tomlcache import TomlCache
+
+log = logging.getLogger(__name__)
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass
+class Tree:
+    """The packages of one StageX checkout, by full name, in a stable order."""
+
+    root: Path
+    packages: dict[str, Package]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def stages(self) -> list[str]:
+        return sorted({p.stage for p in self.packages.values()})
+
+    def by_short_name(self, name: str) -> list[Package]:
+        return [p for p in self.packages.values() if p.name == name]
+
+
+def containerfile_deps(lines: Iterable[str]) -> list[tuple[str, int]]:
+    """The `stagex/<dep>` references StageX's targets.py counts, with their line numbers.
+
+    Exactly three forms count, matched at the start of the line as targets.py does:
+    `COPY --from=stagex/<dep> …`, `FROM stagex/<dep> …` and
+    `FROM --platform=linux/386 stagex/<dep> …`. Repeats are dropped (first one kept): the
+    Makefile would pass the same `--build-context` twice, to the same effect.
+    """
+    found: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        dep = _dep_of_line(line)
+        if dep is not None and dep not in seen:  # "" (`FROM stagex/`) stays, to be named as missing
+            seen.add(dep)
+            found.append((dep, number))
+    return found
+
+
+def _dep_of_line(line: str) -> str | None:
+    words = line.split(" ")
+    if line.startswith("COPY") and len(words) > 1 and words[1].startswith("--from"):
+        ref = words[1].split("=", 1)[-1].strip()
+        return ref.split("/")[1] if ref.startswith("stagex/") else None
+    if line.startswith("FROM stagex/"):
+        return words[1].split("/")[1].strip()
+    if line.startswith("FROM --platform=linux/386 stagex/") and len(words) > 2:
+        return words[2].split("/")[1].strip()
+    return None
+
+
+def load_tree(root: Path | str) -> Tree:
+    """Read every `packages/<stage>/<origin>/` that has a Containerfile and a package.toml."""
+    root = Path(root)
+    if not (root / "packages").is_dir():
+        raise TreeError(f"{root}: not a StageX tree (no packages/ directory)")
+    packages: dict[str, Package] = {}
+    where: dict[str, Path] = {}
+    warnings: list[str] = []
+    cache = TomlCache(root / ".rebuildx" / "cache" / "package-toml.json")
+    for containerfile in sorted(root.glob("packages/*/*/Containerfile")):
+        directory = containerfile.parent
+        toml_path = directory / "package.toml"
+        if not toml_path.is_file():
+            warnings.append(f"{directory.relative_to(root)}: Containerfile without package.toml, skipped")
+            continue
+        for package in _read_package(root, toml_path, containerfile, cache):
+            if package.full_name in packages:
+                raise TreeError(
+                    f"{toml_path.relative_to(root)}: package {package.full_name} is also defined by "
+                    f"{where[package.full_name].relative_to(root)}: two packages with one full name"
+                )
+            packages[package.full_name] = package
+            where[package.full_name] = toml_path
+    cache.save()
+    for message in warnings:
+        log.warning(message)
+    resolved = _resolve_versions(root, packages, where)
+    for full, package in resolved.items():
+        _check_templates(where[full].relative_to(root), package)
+    return Tree(root, resolved, warnings)
+
+
+def _check_templates(rel: Path, package: Package) -> None:
+    """Expand every template now, as fetch and build will, so a bad one is a TreeError naming
+    its field here rather than a crash later."""
+    for source in package.sources:
+        where = f"{rel}: package {package.full_name}: [sources.{source.name}]"
+        for mirror in source.mirrors:
+            fld = "file"
+            try:
+                source.fetch_file(mirror, package.toml_version)
+                fld = "mirrors"
+                source.fetch_url(mirror, package.toml_version)
+            except (KeyError, IndexError, ValueError, AttributeError) as e:
+                bad = source.file if fld == "file" and source.file else mirror
+                fld = fld if source.file or fld == "mirrors" else "file (taken from the mirror URL)"
+                raise TreeError(f"{where} {fld}: {bad!r} does not expand ({type(e).__name__}: {e}); "
+                                f"known fields: version, version_under, version_dash, version_major, "
+                                f"version_major_minor, version_strip_suffix, format, file") from e
+        if source.version:
+            try:
+                source.build_file(package.version)
+            except (KeyError, IndexError, ValueError, AttributeError) as e:
+                raise TreeError(f"{where} file: {source.file!r} does not expand as StageX's targets.py "
+                                f"expands a versioned source's file (only version, version_dash, "
+                                f"version_under, format): {type(e).__name__}: {e}") from e
+
+
+def _read_package(root: Path, toml_path: Path, containerfile: Path, cache: TomlCache) -> list[Package]:
+    stage, origin = toml_path.parent.parts[-2:]
+    rel = toml_path.relative_to(root)
+    data = _read_toml(rel, toml_path, f"{stage}/{origin}", cache)
+    ctx = _Ctx(rel, f"{stage}-{origin}")
+    meta = data.get("package")
+    if not isinstance(meta, dict):
+        raise ctx.error("[package]", "missing table")
+    name = ctx.string(meta, "name", required=True, where="[package]")
+    if name != origin:
+        raise ctx.error("[package] name", f"{name!r} differs from its directory {origin!r} (StageX builds packages/<stage>/<name>)")
+    version = ctx.string(meta, "version", where="[package]") or None
+    version_from = ctx.string(meta, "version_from", where="[package]") or None
+    platforms = tuple(ctx.strings(meta, "platforms", where="[package]"))
+    subpackages = ctx.strings(meta, "subpackages", where="[package]")
+    if any(not sub.strip() or "/" in sub or " " in sub for sub in subpackages):
+        raise ctx.error("[package] subpackages", f"{subpackages!r} holds an empty or malformed name")
+    sources = tuple(_read_sources(ctx, data.get("sources", {})))
+    with open(containerfile, encoding="utf-8", errors="replace") as f:
+        dep_refs = containerfile_deps(f)
+    base = Package(
+        stage=stage, name=name, origin=origin, version=version, platforms=platforms,
+        sources=sources, deps=tuple(f"{d}" for d, _ in dep_refs), version_from=version_from,
+        toml_version=version, dep_lines=tuple(n for _, n in dep_refs),
+    )
+    if not subpackages:
+        return [base]
+    return [replace(base, name=sub, subpackage=True) for sub in subpackages]
+
+
+def _read_toml(rel: Path, path: Path, label: str, cache: TomlCache) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            data = cache.get(rel.as_posix(), st)
+            if data is None:
+                data = tomllib.load(f)
+                cache.put(rel.as_posix(), st, data)
+            return data
+    except tomllib.TOMLDecodeError as e:
+        raise TreeError(f"{rel}: package {label}: malformed TOML: {e}") from e
+    except UnicodeDecodeError as e:
+        raise TreeError(f"{rel}: package {label}: not UTF-8 text: {e}") from e
+
+
+class _Ctx:
+    """Field access that turns a wrong or missing value into one clear TreeError."""
+
+    def __init__(self, rel: Path, label: str) -> None:
+        self.rel, self.label = rel, label
+
+    def error(self, fld: str, problem: str) -> TreeError:
+        return TreeError(f"{self.rel}: package {self.label}: {fld}: {problem}")
+
+    def string(self, table: dict[str, Any], key: str, *, where: str, required: bool = False) -> str:
+        value = table.get(key)
+        if value is None:
+            if required:
+                raise self.error(where, f"no {key!r}")
+            return ""
+        if not isinstance(value, str):
+            raise self.error(f"{where} {key}", f"expected a string, got {type(value).__name__}")
+        return value
+
+    def strings(self, table: dict[str, Any], key: str, *, where: str) -> list[str]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(f"{where} {key}", "expected a list of strings")
+        return value
+
+
+def _read_sources(ctx: _Ctx, table: Any) -> Iterable[Source]:
+    if not isinstance(table, dict):
+        raise ctx.error("[sources]", "expected a table of sources")
+    for key, spec in table.items():
+        where = f"[sources.{key}]"
+        if not isinstance(spec, dict):
+            raise ctx.error(where, "expected a table")
+        digest = ctx.string(spec, "hash", where=where, required=True)
+        if not _HEX64.fullmatch(digest):
+            raise ctx.error(f"{where} hash", f"{digest!r} is not 64 lowercase hex characters (a sha256)")
+        mirrors = ctx.strings(spec, "mirrors", where=where)
+        if not mirrors:
+            raise ctx.error(f"{where} mirrors", "no mirrors")
+        yield Source(
+            name=key, hash=digest, mirrors=tuple(mirrors),
+            version=ctx.string(spec, "version", where=where),
+            file=ctx.string(spec, "file", where=where),
+            format=ctx.string(spec, "format", where=where),
+            git_sha=ctx.string(spec, "git_sha", where=where),
+        )
+
+
+def _resolve_versions(root: Path, packages: dict[str, Package], where: dict[str, Path]) -> dict[str, Package]:
+    """Give each `version_from` package the version of the package it names (chains followed)."""
+    resolved: dict[str, str | None] = {}
+
+    def version_of(full: str, trail: tuple[str, ...]) -> str | None:
+        if full in resolved:
+            return resolved[full]
+        package = packages[full]
+        if package.version_from is None:
+            return package.version
+        rel = where[full].relative_to(root)
+        target = package.version_from
+        if target not in packages:
+            raise TreeError(f"{rel}: package {full}: [package] version_from: no package {target!r} in the tree")
+        if target in trail:
+            raise TreeError(f"{rel}: package {full}: [package] version_from: cycle {' -> '.join(trail + (target,))}")
+        resolved[full] = version_of(target, trail + (target,))
+        return resolved[full]
+
+    return {
+        full: replace(p, version=version_of(full, (full,))) if p.version_from else p
+        for full, p in packages.items()
+    }

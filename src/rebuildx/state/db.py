@@ -1,0 +1,106 @@
+"""The state DB, `.rebuildx/state.sqlite`: one schema, changed only by numbered migrations.
+
+`PRAGMA user_version` says how many migrations a DB has had; opening it applies the rest, in
+order, in one transaction each. A migration is appended, never edited: a DB written by an older
+rebuildx is brought up to date, one written by a newer one is refused with a clear line.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from rebuildx.errors import StateError
+from rebuildx.workspace import Workspace
+
+T = TypeVar("T")
+
+
+def _m1_base(conn: sqlite3.Connection) -> None:
+    """The tables of rebuildx 0.1: build attempts, out/ ownership, verdicts per release. DBs from
+    before the migrations existed may lack the later-added columns: they are added here, once."""
+    script(conn, """
+    CREATE TABLE IF NOT EXISTS builds (
+      id INTEGER PRIMARY KEY, package TEXT NOT NULL, input_key TEXT, ok INTEGER NOT NULL,
+      digest TEXT, seconds REAL, started REAL, engine TEXT, log TEXT, error TEXT, bytes INTEGER);
+    CREATE INDEX IF NOT EXISTS builds_package ON builds(package);
+    CREATE TABLE IF NOT EXISTS out_entries (
+      package TEXT PRIMARY KEY, input_key TEXT NOT NULL, digest TEXT NOT NULL, recorded REAL NOT NULL,
+      stamp TEXT);
+    CREATE TABLE IF NOT EXISTS verdicts (
+      id INTEGER PRIMARY KEY, release TEXT NOT NULL, package TEXT NOT NULL, verdict TEXT NOT NULL,
+      local TEXT, published TEXT, deps_from TEXT NOT NULL, recorded REAL NOT NULL);
+    CREATE INDEX IF NOT EXISTS verdicts_release ON verdicts(release, package);
+    """)
+    script(conn, """
+CREATE TABLE IF NOT EXISTS verified_files (
+    path TEXT PRIMARY KEY,      -- relative to the workspace root
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    device INTEGER NOT NULL,
+    verified_at REAL NOT NULL
+)
+    """)  # fetch's verified-files cache
+    for table, column, kind in (("out_entries", "stamp", "TEXT"), ("builds", "bytes", "INTEGER")):
+        if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
+def script(conn: sqlite3.Connection, sql: str) -> None:
+    """Run `;`-separated statements inside the migration's transaction (`executescript` would
+    commit it first)."""
+    for statement in sql.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_base]
+
+
+def connect(workspace: Workspace) -> sqlite3.Connection:
+    """An open, migrated state DB; a DB that cannot be used is a StateError saying what to do."""
+    path = workspace.state_dir / "state.sqlite"
+    try:
+        workspace.state_dir.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+        conn.execute("PRAGMA synchronous=NORMAL")
+        _retry_locked(lambda: migrate(conn))
+    except (sqlite3.Error, OSError) as e:
+        raise StateError(f"{path}: the state DB cannot be used ({e}); fix: move it aside "
+                         f"(mv {path} {path}.broken) and run again — rebuildx starts a new one") from e
+    return conn
+
+
+def _retry_locked(call: Callable[[], T], tries: int = 100) -> T:
+    """SQLite answers "database is locked" at once, without its busy timeout, when two
+    processes switch a new DB to WAL together; a short wait lets the first one finish."""
+    for attempt in range(tries):
+        try:
+            return call()
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or attempt == tries - 1:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Apply the migrations this DB has not had yet."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise sqlite3.DatabaseError(f"written by a newer rebuildx (schema {version}, this one knows "
+                                    f"{len(MIGRATIONS)})")
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            step(conn)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise

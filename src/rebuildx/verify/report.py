@@ -1,0 +1,34 @@
+"""The JSON report of a verification: verdicts, the release and commit, every build."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from rebuildx.errors import RebuildxError
+from rebuildx.verify.run import VerifyResult
+
+
+def write_report(result: VerifyResult, path: Path) -> Path:
+    doc = {
+        **result.comparison.to_json(),
+        "release": result.checkout.release,
+        "ref": result.checkout.ref,
+        "commit": result.checkout.commit,
+        "head": result.checkout.head,  # what was built: differs from commit only with --allow-dirty
+        "dirty": list(result.checkout.dirty),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **result.extra,
+    }
+    if result.build:
+        doc["builds"] = [{"package": r.package, "status": r.status.value, "digest": r.digest,
+                          "seconds": round(r.seconds, 3), "error": r.error, "blocked_by": r.blocked_by,
+                          "log": str(r.log) if r.log else None} for r in result.build.results]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc, indent=1) + "\n")
+    except OSError as e:
+        raise RebuildxError(f"{path}: cannot write the report: {e.strerror or e}") from e
+    result.report_path = path
+    return path
