@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -26,7 +25,9 @@ def plan(selection: tuple[str, ...], tree_dir: Path, as_json: bool, only: bool, 
 
     result = api.plan(api.open_tree(tree_dir), selection, only=only, platform=platform)
     if as_json:
-        click.echo(json.dumps(result.plan.to_json(), indent=1))
+        from rebuildx.jsonout import dumps
+
+        click.echo(dumps(result.plan.to_json(), indent=1))
     else:
         _render(result)
 

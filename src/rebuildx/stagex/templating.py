@@ -12,16 +12,23 @@ values, and rebuildx must reproduce both to the byte:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 
 def version_forms(version: str | None) -> dict[str, str]:
-    """The values StageX derives from a version (`src/common.py`, WithVersion).
+    """The values StageX derives from a version (`src/common.py`, WithVersion), as a new dict the
+    caller may change.
 
     Like StageX, an empty version gives empty forms, and a version without a dot has
     `version_major_minor` "None" (its helper returns None, which `str.format` prints).
     """
+    return dict(_forms(version))
+
+
+@functools.lru_cache(maxsize=4096)
+def _forms(version: str | None) -> dict[str, str]:
     if not version:
         empty = "" if version == "" else "None"
         return {
