@@ -5,10 +5,11 @@ without the parsed-TOML cache) against the interpreter starting and doing nothin
 The tree is written from ../shared/data/stagex-2026.03.0/graph.json. Everything is timed side by
 side in this run, best of N, and printed with its ratio. Targets (issue 9, on 2 cores): `plan all
 --json` as a process <= 0.15 s, `--help` <= 0.1 s. StageX's own `src/targets.py` took 0.85-1.75 s
-for the same tree when measured by hand; it is not run here, since rebuildx never runs a tree's
-code outside BuildKit.
+for the same tree; with `--stagex CHECKOUT` (a StageX checkout of release/2026.03.0) it is timed
+too, inside BuildKit (bench/targets_py.py: rebuildx never runs a tree's code outside it), and
+rebuildx is timed as a process on that same checkout, side by side.
 
-Usage: .venv/bin/python bench/plan.py [--repeat N]
+Usage: .venv/bin/python bench/plan.py [--repeat N] [--stagex CHECKOUT]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE))
 
 from treegen import write_graph_tree  # noqa: E402
 
@@ -57,6 +59,7 @@ def process_time(n: int, argv: list[str], cwd: Path, before=None) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--stagex", type=Path, help="a StageX checkout: also time its own src/targets.py (in BuildKit)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "stagex"
@@ -93,6 +96,15 @@ def main() -> None:
     print(f"tomllib parse only : {parse * 1000:8.1f} ms")
     print(f"full plan          : {plan * 1000:8.1f} ms  (load tree, graph checks, closure, order, longest path)")
     print(f"ratio plan / parse : {plan / parse:8.2f}x")
+    if args.stagex:
+        from targets_py import time_targets_py
+
+        exe = [sys.executable, "-m", "rebuildx"]
+        ours = process_time(args.repeat, [*exe, "plan", "all", "--json"], args.stagex)
+        in_bk_nothing, theirs = time_targets_py(args.stagex, args.repeat)
+        print(f"on {args.stagex}: rebuildx plan all --json {ours * 1000:.1f} ms (python -c pass here "
+              f"{nothing * 1000:.1f} ms); StageX's src/targets.py {theirs * 1000:.1f} ms in BuildKit "
+              f"(python -c pass there {in_bk_nothing * 1000:.1f} ms); targets.py / rebuildx = {theirs / ours:.2f}x")
     print(f"target <= 200 ms   : {'met' if plan <= 0.2 else 'NOT met'}")
 
 
