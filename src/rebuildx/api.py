@@ -174,14 +174,14 @@ class _Run:
 
 
 def _before(run: _Run, tree: Tree, ws: Workspace, options: BuildOptions, sources: FetchOptions,
-            events: Events, *, release: str | None) -> Any:
+            events: Events, *, release: str | None, engine: str = "buildx") -> Any:
     """What runs once the plan is known and the workspace is locked: doctor, then fetch."""
     from rebuildx.doctor.preflight import examine, require_healthy
     from rebuildx.state.history import History
 
     def before(plan: Plan) -> None:
         run.doctor = examine(tree.root, tree=tree, packages=plan.packages, release=release, cold=options.cold,
-                             platform=options.platform)
+                             platform=options.platform, engine=engine)
         events.checked(run.doctor)
         require_healthy(run.doctor)
         _fetch_first(ws, plan, sources, events)
@@ -190,23 +190,35 @@ def _before(run: _Run, tree: Tree, ws: Workspace, options: BuildOptions, sources
     return before
 
 
-def build(tree: Tree, selection: Sequence[str] = (), options: BuildOptions | None = None,
-          sources: FetchOptions | None = None, *, events: Events = QUIET) -> BuildReport:
-    """doctor, fetch, then build the selection and its closure into out/ as StageX's make does.
-    A failed package is a FAILED result (and a support bundle), not an exception."""
-    from rebuildx.build.run import BuildOptions, run_build
+def _engine(ws: Workspace, name: str) -> tuple[Any, str, Workspace]:
+    """(engine, its identity, the workspace it builds into) for `buildx` or `podman`."""
+    if name == "podman":
+        from rebuildx.engine.podman import PodmanEngine, probe_podman
+
+        pws = ws.for_engine("podman")
+        return PodmanEngine(pws), f"podman {probe_podman()}", pws
+    if name != "buildx":
+        raise RebuildxError(f"--engine {name}: unknown engine (buildx or podman)")
     from rebuildx.engine.buildx import BuildxEngine
     from rebuildx.engine.check import require_engine
+
+    return BuildxEngine(ws), require_engine().identity, ws
+
+
+def build(tree: Tree, selection: Sequence[str] = (), options: BuildOptions | None = None,
+          sources: FetchOptions | None = None, *, events: Events = QUIET, engine: str = "buildx") -> BuildReport:
+    """doctor, fetch, then build the selection and its closure into out/ as StageX's make does
+    (with `engine="podman"`: into .rebuildx/engines/podman/out/). A failed package is a FAILED
+    result (and a support bundle), not an exception."""
+    from rebuildx.build.run import BuildOptions, run_build
     from rebuildx.fetch import FetchOptions
 
     options, sources = options or BuildOptions(), sources or FetchOptions()
-
-    info = require_engine()
-    ws = Workspace(tree.root)
+    builder, identity, ws = _engine(Workspace(tree.root), engine)
     run = _Run(tree.root, None)
     try:
-        report = run_build(ws, tree, selection, options, BuildxEngine(ws), info.identity, listener=events,
-                           before=_before(run, tree, ws, options, sources, events, release=None))
+        report = run_build(ws, tree, selection, options, builder, identity, listener=events,
+                           before=_before(run, tree, ws, options, sources, events, release=None, engine=engine))
     except BusyError:
         raise  # another build holds the workspace: nothing failed
     except RebuildxError as e:  # doctor, fetch, --cold refusal: still worth a bundle
@@ -279,6 +291,7 @@ class VerifyRequest:
     report_path: Path | None = None
     platform: str = DEFAULT_PLATFORM
     sources: FetchOptions | None = None
+    engine: str = "buildx"  # podman: built again with Podman and compared by content (verify_content)
 
 
 @dataclass
@@ -343,6 +356,54 @@ def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
         run.bundle(events, report=result.build,
                    error=f"MISMATCH: {', '.join(mismatched)} (see {path})" if mismatched else None)
     return VerifyOutcome(checkout, result.comparison, result.build, path, result.extra.get("explanations", {}))
+
+
+def verify_content(request: VerifyRequest, *, events: Events = QUIET) -> ContentOutcome:
+    """`verify --engine podman`: the selection built with BuildKit (when missing) and with Podman,
+    compared by content with each other and with the published images where reachable."""
+    from rebuildx.build.run import BuildOptions
+    from rebuildx.compare.published import load_published
+    from rebuildx.fetch import FetchOptions
+    from rebuildx.stagex.checkout import prepare
+    from rebuildx.verify.content import verify_by_content, write_content_report
+    from rebuildx.verify.explain import published_image_spec
+
+    release_tuple(request.release)
+    checkout = prepare(request.tree_dir, request.release, repo=request.repo, allow_dirty=request.allow_dirty)
+    published = load_published(checkout.root, (f"git:{checkout.commit}", *request.published), request.release)
+    ws = Workspace(checkout.root)
+    tree = load_tree(checkout.root)
+    buildkit, bk_id, _ = _engine(ws, "buildx")
+    podman, pm_id, _ = _engine(ws, "podman")
+    options = BuildOptions(jobs=request.jobs, platform=request.platform)
+    run = _Run(checkout.root, request.release)
+    before = _before(run, tree, ws, options, request.sources or FetchOptions(), events,
+                     release=None if request.allow_dirty else request.release, engine="podman")
+    spec = published_image_spec(request.explain_from or request.deps_from) if request.explain else None
+    try:
+        result = verify_by_content(tree, request.selection, (buildkit, bk_id), (podman, pm_id), jobs=request.jobs,
+                                   platform=request.platform, published=published, published_spec=spec,
+                                   before=before, listener=events, checkout=checkout)
+    except BusyError:
+        raise
+    except RebuildxError as e:
+        run.bundle(events, error=str(e))
+        raise
+    path = write_content_report(result, request.report_path or ws.state_dir / "reports" /
+                                f"verify-{request.release}-podman.json", request.release)
+    if result.exit_code != 0:
+        run.bundle(events, report=result.podman_build)
+    return ContentOutcome(result, path)
+
+
+@dataclass
+class ContentOutcome:
+    result: Any  # verify.content.ContentResult
+    report_path: Path
+
+    @property
+    def exit_code(self) -> int:
+        return int(self.result.exit_code)
 
 
 def status(tree: Tree, release: str) -> ReleaseStatus:

@@ -16,3 +16,11 @@ class Verdict(enum.Enum):
     NOT_BUILT = "NOT_BUILT"
     UNPUBLISHED = "UNPUBLISHED"
     FAILED = "FAILED"
+
+
+class ContentVerdict(enum.Enum):
+    """Two images built by different engines, compared by their file trees (their digests differ
+    by construction: another tar writer, compressor and config history)."""
+
+    CONTENT_MATCH = "CONTENT_MATCH"
+    CONTENT_DIFF = "CONTENT_DIFF"

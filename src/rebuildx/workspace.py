@@ -3,6 +3,10 @@
 The workspace is the StageX checkout itself by default, so that `out/` and `fetch/` are the very
 directories StageX's make reads and writes, and a user can mix the two. What only rebuildx needs
 (state DB, logs, temporary files) lives under `.rebuildx/`, which StageX's tooling never reads.
+
+Another engine than BuildKit (`engine="podman"`) shares the tree and `fetch/` but keeps its own
+out/, state DB, logs and scratch under `.rebuildx/engines/<engine>/`: its images never replace the
+`out/` entries StageX's tooling reads.
 """
 
 from __future__ import annotations
@@ -11,13 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+BUILDKIT = "buildx"
+
+
 @dataclass(frozen=True)
 class Workspace:
     root: Path
+    engine: str = BUILDKIT
 
     @property
     def out(self) -> Path:
-        return self.root / "out"
+        return self.root / "out" if self.engine == BUILDKIT else self.state_dir / "out"
 
     @property
     def fetch(self) -> Path:
@@ -29,7 +37,16 @@ class Workspace:
 
     @property
     def state_dir(self) -> Path:
-        return self.root / ".rebuildx"
+        base = self.root / ".rebuildx"
+        return base if self.engine == BUILDKIT else base / "engines" / self.engine
+
+    @property
+    def lock_file(self) -> Path:
+        """One lock for every engine: builds of one tree stage the same packages/*/fetch."""
+        return self.root / ".rebuildx" / "lock"
+
+    def for_engine(self, engine: str) -> Workspace:
+        return Workspace(self.root, engine)
 
     @property
     def logs(self) -> Path:

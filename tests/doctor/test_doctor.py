@@ -165,3 +165,18 @@ def test_a_fetch_failure_before_any_build_still_writes_a_bundle(engine, tmp_path
     text = (tree.root / ".rebuildx/support-bundle.md").read_text()
     assert "- error: 2 of 2 sources could not be fetched" in text
     assert "## doctor" in text and "pass  containerd store: on" in text
+
+
+def test_podman_is_required_only_for_the_podman_engine():
+    from rebuildx.doctor.checks import Facts, Level, diagnose
+
+    def level(check: str, facts: Facts) -> Level:
+        return next(f.level for f in diagnose(facts) if f.check == check)
+
+    missing = dict(ram_bytes=32 * 2**30, free_disk_bytes=10**12, machine="x86_64", podman_error="no Podman answers")
+    assert level("podman", Facts(**missing)) is Level.WARN
+    assert level("podman", Facts(**missing, engine_name="podman")) is Level.FAIL
+    assert level("podman", Facts(**missing, podman="5.4.2")) is Level.PASS
+    # no Docker at all: a failure for BuildKit builds, a warning for Podman's
+    assert level("docker", Facts(**missing)) is Level.FAIL
+    assert level("docker", Facts(**missing, engine_name="podman", podman="5.4.2")) is Level.WARN

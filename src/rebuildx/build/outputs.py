@@ -29,8 +29,8 @@ _OLD = ".rebuildx-old-"
 @contextmanager
 def workspace_lock(workspace: Workspace) -> Iterator[None]:
     """One rebuildx build per workspace at a time; a second one is told so, not queued."""
-    workspace.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(workspace.state_dir / "lock", "w") as f:
+    workspace.lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(workspace.lock_file, "w") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:

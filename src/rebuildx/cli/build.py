@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from rebuildx import exitcodes
-from rebuildx.cli.options import platform_option, sources_options, tree_option
+from rebuildx.cli.options import engine_option, platform_option, sources_options, tree_option
 
 
 @click.command()
@@ -21,9 +21,11 @@ from rebuildx.cli.options import platform_option, sources_options, tree_option
 @click.option("--force", is_flag=True, help="Rebuild the selection even when it is up to date.")
 @click.option("--only", is_flag=True, help="The selection alone; its deps must already be in out/.")
 @platform_option
+@engine_option
 @sources_options
 def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bool, keep_going: bool,
-          force: bool, only: bool, platform: str, sources_dir: Path | None, mirrors: tuple[str, ...]) -> None:
+          force: bool, only: bool, platform: str, engine: str, sources_dir: Path | None,
+          mirrors: tuple[str, ...]) -> None:
     """Fetch the sources of SELECTION (default: all) and its dependency closure, then build it
     into out/ exactly as StageX's make does."""
     from rebuildx import api
@@ -36,7 +38,7 @@ def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bo
                            only=only, platform=platform)
     with TerminalEvents() as events:
         report = api.build(tree, selection, options, FetchOptions(sources_dir=sources_dir, mirrors=mirrors),
-                           events=events)
+                           events=events, engine=engine)
     summarise(report)
     if not report.ok:
         sys.exit(exitcodes.FAILED)

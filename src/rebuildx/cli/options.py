@@ -19,6 +19,11 @@ platform_option = click.option("--platform", default=DEFAULT_PLATFORM, show_defa
                                help="Platform for packages that do not pin one.")
 
 
+engine_option = click.option("--engine", type=click.Choice(["buildx", "podman"]), default="buildx", show_default=True,
+                             help="buildx: StageX's own engine, into out/; podman: a second, independent "
+                                  "engine, into .rebuildx/engines/podman/out/.")
+
+
 def sources_options(f):
     """`--sources DIR` and `--mirror URL`: where sources come from before the packages' mirrors."""
     f = click.option("--mirror", "mirrors", multiple=True, metavar="URL",

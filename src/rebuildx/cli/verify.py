@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from rebuildx.cli.options import console as make_console, platform_option, sources_options
+from rebuildx.cli.options import console as make_console, engine_option, platform_option, sources_options
 from rebuildx.stagex.checkout import DEFAULT_REPO
 
 
@@ -43,11 +43,12 @@ def _tree_dir(tree: Path | None) -> Path:
               help="Where to write the JSON report (default: .rebuildx/reports/verify-<release>.json).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write a JUnit XML report.")
 @platform_option
+@engine_option
 @sources_options
 def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo: str | None,
            allow_dirty: bool, jobs: int | None, deps: str, deps_from: str, explain_from: str | None,
            no_explain: bool, published_specs: tuple[str, ...], report_path: Path | None, junit: Path | None,
-           platform: str, sources_dir: Path | None, mirrors: tuple[str, ...]) -> None:
+           platform: str, engine: str, sources_dir: Path | None, mirrors: tuple[str, ...]) -> None:
     """Reproduce RELEASE: check out, fetch, build cold, write digests, compare with the release's
     published digests. SELECTION (default: everything) is built with its closure."""
     from rebuildx import api
@@ -60,7 +61,14 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
         release=release, tree_dir=_tree_dir(tree_dir), selection=selection, repo=repo or DEFAULT_REPO,
         allow_dirty=allow_dirty, jobs=jobs or default_jobs(), deps=deps, deps_from=deps_from,
         explain_from=explain_from, explain=not no_explain, published=published_specs, report_path=report_path,
-        platform=platform, sources=FetchOptions(sources_dir=sources_dir, mirrors=mirrors))
+        platform=platform, sources=FetchOptions(sources_dir=sources_dir, mirrors=mirrors), engine=engine)
+    if engine == "podman":
+        if deps == "published":
+            raise click.UsageError("--engine podman builds the closure: it does not take --deps published")
+        with TerminalEvents() as events:
+            content = api.verify_content(request, events=events)
+        _render_content(content, release)
+        sys.exit(content.exit_code)
     with TerminalEvents() as events:
         outcome = api.verify(request, events=events)
     if junit:
@@ -77,6 +85,29 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
     console.print(f"release {release} = {checkout.ref} at {checkout.commit[:12]}{built_from}; "
                   f"report: {outcome.report_path}")
     sys.exit(outcome.exit_code)
+
+
+def _render_content(content, release: str) -> None:  # api.ContentOutcome
+    from rich.table import Table
+
+    from rebuildx.verify.content import BY_CONSTRUCTION
+
+    console = make_console()
+    table = Table(box=None, header_style="bold")
+    for col in ("package", "verdict", "vs BuildKit", "vs published", "note"):
+        table.add_column(col)
+    for row in content.result.rows:
+        verdict = row.verdict.value if row.verdict else "FAILED"
+        style = {"CONTENT_MATCH": "green", "CONTENT_DIFF": "bold red"}.get(verdict, "red")
+        table.add_row(row.package, f"[{style}]{verdict}[/]",
+                      row.vs_buildkit.summary() if row.vs_buildkit else "-",
+                      row.vs_published.summary() if row.vs_published else "-", row.note or "")
+    console.print(table)
+    console.print(f"note: {BY_CONSTRUCTION}")
+    counts = content.result.to_json()["counts"]
+    console.print(f"{len(content.result.rows)} packages: {counts['CONTENT_MATCH']} content match, "
+                  f"{counts['CONTENT_DIFF']} content differs, {counts['FAILED']} failed; release {release}; "
+                  f"report: {content.report_path}")
 
 
 @click.command()

@@ -47,6 +47,9 @@ class Facts:
     disk_needed_bytes: int = 0
     engine: EngineInfo | None = None
     engine_error: str | None = None
+    engine_name: str = "buildx"  # the engine about to build: buildx, or podman
+    podman: str | None = None  # Podman's version, if it answers and builds heredocs
+    podman_error: str | None = None
     git: bool = True
     release: str | None = None
     checkout_problem: str | None = None  # wrong commit, dirty, missing release
@@ -65,7 +68,7 @@ def gib(n: int) -> str:
 
 
 def diagnose(f: Facts) -> list[Finding]:
-    out = [_arch(f), _ram(f), _disk(f), *_engine(f)]
+    out = [_arch(f), _ram(f), _disk(f), *_engine(f), _podman(f)]
     out.append(Finding("git", Level.PASS, "present") if f.git else
                Finding("git", Level.FAIL, "not found", "apt-get install git"))
     if f.release:
@@ -117,9 +120,18 @@ def _disk(f: Facts) -> Finding:
     return Finding("disk", Level.PASS, msg)
 
 
+def _podman(f: Facts) -> Finding:
+    if f.podman:
+        return Finding("podman", Level.PASS, f"Podman {f.podman} (heredocs supported)")
+    level = Level.FAIL if f.engine_name == "podman" else Level.WARN
+    why = "" if f.engine_name == "podman" else " (only --engine podman needs it)"
+    return Finding("podman", level, f"{f.podman_error or 'not found'}{why}", "run scripts/setup")
+
+
 def _engine(f: Facts) -> list[Finding]:
     if f.engine is None:
-        return [Finding("docker", Level.FAIL, f.engine_error or "no engine", "run scripts/setup")]
+        level = Level.WARN if f.engine_name == "podman" else Level.FAIL
+        return [Finding("docker", level, f.engine_error or "no engine", "run scripts/setup")]
     docker_min, buildx_min = release_minimum(f.release)
     out = []
     have = version_tuple(f.engine.server_version)

@@ -14,6 +14,7 @@ from rebuildx.build.outputs import foreign_entries
 from rebuildx.build.run import stale_entries
 from rebuildx.doctor.checks import Facts
 from rebuildx.engine.check import probe_engine
+from rebuildx.engine.podman import probe_podman
 from rebuildx.errors import RebuildxError
 from rebuildx.proc import run
 from rebuildx.stagex.checkout import dirty_files, resolve_release
@@ -54,9 +55,15 @@ def _cpu_model() -> str:
 
 
 def gather(root: Path, *, tree: Tree | None = None, packages: Sequence[Package] = (), release: str | None = None,
-           cold: bool = False, air_gapped: bool = False, platform: str = "linux/amd64") -> Facts:
+           cold: bool = False, air_gapped: bool = False, platform: str = "linux/amd64",
+           engine: str = "buildx") -> Facts:
     """All facts for a tree and the packages about to be built (none: the machine only)."""
     f = machine_facts(root)
+    f.engine_name = engine
+    try:
+        f.podman = probe_podman()
+    except RebuildxError as e:
+        f.podman_error = str(e)
     ws = Workspace(root)
     f.release, f.cold, f.air_gapped = release, cold, air_gapped
     packages = list(packages)

@@ -35,10 +35,11 @@ class DoctorReport:
 
 
 def examine(root: Path, *, tree: Tree | None = None, packages: Sequence[Package] = (), release: str | None = None,
-            cold: bool = False, air_gapped: bool = False, platform: str = DEFAULT_PLATFORM) -> DoctorReport:
+            cold: bool = False, air_gapped: bool = False, platform: str = DEFAULT_PLATFORM,
+            engine: str = "buildx") -> DoctorReport:
     """Gather the facts for `packages` of `tree` (none: the machine only) and check them."""
     facts = gather(root, tree=tree, packages=packages, release=release, cold=cold, air_gapped=air_gapped,
-                   platform=platform)
+                   platform=platform, engine=engine)
     return DoctorReport(facts, diagnose(facts))
 
 
