@@ -53,6 +53,8 @@ def containerfile_deps(lines: Iterable[str]) -> list[tuple[str, int]]:
     found: list[tuple[str, int]] = []
     seen: set[str] = set()
     for number, line in enumerate(lines, start=1):
+        if "stagex/" not in line:  # every form counted names stagex/<dep>: most lines end here
+            continue
         dep = _dep_of_line(line)
         if dep is not None and dep not in seen:  # "" (`FROM stagex/`) stays, to be named as missing
             seen.add(dep)
