@@ -25,6 +25,7 @@ from rebuildx.errors import BusyError, RebuildxError
 from rebuildx.stagex.checkout import DEFAULT_REPO
 from rebuildx.stagex.model import DEFAULT_PLATFORM, release_tuple
 from rebuildx.stagex.tree import Tree, load_tree
+from rebuildx.trust.signatures.requests import SignaturesRequest, SignRequest
 from rebuildx.workspace import Workspace
 
 # The steps load where a use case needs them, so that `plan` starts without an HTTP client, a
@@ -38,10 +39,13 @@ if TYPE_CHECKING:
     from rebuildx.stagex.checkout import Checkout
     from rebuildx.stagex.plan import Plan
     from rebuildx.state.ledger import ReleaseStatus
+    from rebuildx.trust.signatures.run import SignSummary
+    from rebuildx.trust.signatures.verdicts import SignatureReport
 
 
-__all__ = ["CompareResult", "Events", "FetchResult", "PlanResult", "VerifyOutcome", "VerifyRequest", "build",
-           "compare", "digests", "doctor", "explain", "fetch", "open_tree", "plan", "status", "verify"]
+__all__ = ["CompareResult", "Events", "FetchResult", "PlanResult", "SignRequest", "SignaturesRequest", "VerifyOutcome",
+           "VerifyRequest", "build", "check_signatures", "compare", "digests", "doctor", "explain", "fetch", "open_tree",
+           "plan", "sign_signatures", "status", "verify"]
 
 
 class Events:
@@ -457,3 +461,20 @@ def default_published_image(tree_dir: Path, package: str, events: Events = QUIET
     events.warning(f"no published digest for {package} in {tree_dir}'s digests/; taking the tag "
                    f"{found.version or 'latest'}, which may have moved")
     return f"docker.io/stagex/{package}:{found.version or 'latest'}"
+
+
+# signatures ---------------------------------------------------------------------------------
+
+def check_signatures(request: SignaturesRequest) -> SignatureReport:
+    """Each package's maintainer quorum over the release's published digest: QUORUM,
+    UNDER_QUORUM, INVALID or UNSIGNED (trust/signatures)."""
+    from rebuildx.trust.signatures.run import check_signatures as run_check
+
+    return run_check(request)
+
+
+def sign_signatures(request: SignRequest) -> SignSummary:
+    """Sign, as StageX's src/sign.sh does, each package whose last verify here MATCHed."""
+    from rebuildx.trust.signatures.run import sign_signatures as run_sign
+
+    return run_sign(request)

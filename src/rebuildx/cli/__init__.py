@@ -39,10 +39,10 @@ def app(verbose: bool) -> None:
 def _register() -> None:
     """Every verb module imports only click at its top (the library loads when a verb runs), so
     `rebuildx --help` stays fast."""
-    from rebuildx.cli import build, compare, doctor, explain, fetch, plan, verify
+    from rebuildx.cli import build, compare, doctor, explain, fetch, plan, signatures, verify
 
     for command in (plan.plan, fetch.fetch, build.build, compare.digests, compare.compare_cmd, verify.verify,
-                    verify.status, doctor.doctor, explain.explain):
+                    verify.status, doctor.doctor, explain.explain, signatures.signatures, signatures.sign):
         app.add_command(command)
 
 

@@ -1,0 +1,82 @@
+"""Payloads of both formats, the bytes sign.sh writes, and the packet reader's refusals."""
+
+from __future__ import annotations
+
+import subprocess
+import zlib
+
+import pytest
+
+from rebuildx.trust.signatures.packets import MAX_FILE, FormatError, read_message
+from rebuildx.trust.signatures.payload import PayloadError, parse_claim, sign_payload
+from sigtree import atomic, digest, legacy
+
+HEX = digest("x")
+
+
+def test_legacy_and_atomic_claims():
+    old = parse_claim(legacy("user-buildkit", HEX))
+    new = parse_claim(atomic("user-buildkit", HEX, "0.21.1"))
+    assert (old.format, old.name, old.tag, old.digest) == ("legacy", "user-buildkit", None, HEX)
+    assert (new.format, new.name, new.tag, new.digest) == ("atomic", "user-buildkit", "0.21.1", HEX)
+
+
+def test_sign_payload_is_byte_identical_to_sign_sh():
+    """The printf line of StageX's src/sign.sh, run by bash."""
+    script = ('printf \'{"critical":{"identity":{"docker-reference":"%s/%s:%s"},"image":{"docker-manifest-digest":'
+              '"%s"},"type":"atomic container signature"},"optional":{}}\' "$1" "$2" "$3" "sha256:$4"')
+    shell = subprocess.run(["bash", "-c", script, "sign.sh", "stagex", "core-bash", "5.2.37", HEX],
+                           capture_output=True, check=True).stdout
+    assert sign_payload("stagex", "core-bash", "5.2.37", HEX) == shell
+
+
+@pytest.mark.parametrize("payload, words", [
+    (b"[" * 100 + b"]" * 100, "nests deeper"),
+    (b"not json", "not JSON"),
+    (b"42", "JSON int"),
+    (b"[]", "list of 0 items"),
+    (b'{"critical":{"type":"atomic container signature"}}', "critical.identity is missing"),
+    (atomic("core-a", HEX).replace(b"sha256:", b""), "expected sha256:<64 hex digits>"),
+    (legacy("core-a", "sha256:" + HEX), "expected 64 hex digits"),
+    (atomic("core-a", HEX).replace(b"atomic container", b"cosign container"), "critical.type"),
+    (atomic("core-a", HEX).replace(b"stagex/core-a:1.0", b"stagex/../etc"), "is not <registry>/<name>"),
+])
+def test_bad_payloads_name_the_field(payload, words):
+    with pytest.raises(PayloadError, match=words):
+        parse_claim(payload)
+
+
+def test_reader_reads_both_compressed_and_plain(keys):
+    plain = read_message(keys.sign(b"hello", "bob", compress=False))
+    packed = read_message(keys.sign(b"hello", "alice"))
+    assert plain.payload == packed.payload == b"hello"
+    assert (plain.compressed, packed.compressed) == (False, True)
+    assert plain.issuer_key_id == keys.subkeys["bob"][0][-16:] and plain.pubkey_algo == 1
+    assert packed.issuer_fpr in keys.subkeys["alice"] and packed.pubkey_algo == 22
+
+
+def _compressed(inner: bytes) -> bytes:
+    body = b"\x02" + zlib.compress(inner)
+    return bytes([0xC8, 0xFF]) + len(body).to_bytes(4, "big") + body
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"", "empty file"),
+    (b"hello", "not OpenPGP data"),
+    (b"\x90\x0d" + b"\x03" * 5, "truncated packet"),
+    (b"\xa3" + b"\x00" * (MAX_FILE + 1), "over the"),
+    (_compressed(b"\x00" * (2 * MAX_FILE)), "expands past"),
+    (bytes([0xC8, 0x03, 0x02, 0x78, 0x9C]), "truncated"),
+    (bytes([0xC8, 0x03, 0x02, 0x00, 0x00]), "damaged"),
+    (bytes([0xC8, 0x02, 0x07, 0x00]), "unknown compression algorithm 7"),
+    (bytes([0xCB, 0x06]) + b"b\x00\x00\x00\x00\x00", "packet types [11]"),
+])
+def test_reader_refuses_what_is_not_a_stagex_signature(data, words):
+    with pytest.raises(FormatError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        read_message(data)
+
+
+def test_reader_refuses_a_second_signature(keys):
+    one = keys.sign(b"hello", "alice", compress=False)
+    with pytest.raises(FormatError, match="packet types"):
+        read_message(one + one)

@@ -1,0 +1,175 @@
+"""`sign` -> `signatures` round trips on a StageX-shaped tree: only what was reproduced here is
+signed, as sign.sh would sign it, and the quorum follows the maintainers who signed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rebuildx.cli import app
+from rebuildx.outcomes import Verdict
+from rebuildx.state.ledger import Ledger
+from rebuildx.trust.signatures.packets import read_message
+from rebuildx.trust.signatures.payload import sign_payload
+from rebuildx.trust.signatures.requests import SignaturesRequest, SignRequest
+from rebuildx.trust.signatures.run import check_signatures, sign_signatures
+from rebuildx.trust.signatures.sign import SignOutcome
+from rebuildx.workspace import Workspace
+from treegen import write_fixture_tree
+
+RELEASE = "2026.01.0"
+REPRODUCED = ["core-hello", "core-tool-a"]
+DIFFERENT = "bootstrap-seed"
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main",
+                    "-C", str(root), *args], check=True, capture_output=True)
+
+
+def write_entry(out: Path, name: str, tag: str) -> str:
+    """A minimal out/ entry (index -> nested index -> manifest) as StageX's make writes; its digest."""
+    blobs = out / name / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+
+    def blob(doc: dict) -> tuple[str, int]:
+        data = json.dumps(doc).encode()
+        h = hashlib.sha256(data).hexdigest()
+        (blobs / h).write_bytes(data)
+        return h, len(data)
+
+    c, c_size = blob({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []},
+                      "config": {"Labels": {"name": name}}})
+    m, m_size = blob({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "layers": [],
+                      "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": f"sha256:{c}",
+                                 "size": c_size}})
+    n, n_size = blob({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": f"sha256:{m}", "size": m_size}]})
+    (out / name / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+    (out / name / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": f"sha256:{n}", "size": n_size,
+         "annotations": {"org.opencontainers.image.ref.name": tag}}]}))
+    return m
+
+
+@pytest.fixture
+def tree(tmp_path, keys) -> Path:
+    """A fixture tree whose release branch publishes the digests of its out/ entries, with a
+    MAINTAINERS naming Alice and Bob; the ledger holds MATCH for REPRODUCED only."""
+    root = tmp_path / "stagex"
+    write_fixture_tree(root)
+    (root / ".gitignore").write_text("out\n.rebuildx\n")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "tree")
+    digests = {name: write_entry(root / "out", name, "1.0") for name in [*REPRODUCED, DIFFERENT]}
+    git(root, "checkout", "-q", "-b", f"release/{RELEASE}")
+    (root / "digests").mkdir()
+    for stage in ("bootstrap", "core"):
+        (root / "digests" / f"{stage}.txt").write_text(
+            "".join(f"{d} {n}\n" for n, d in sorted(digests.items()) if n.startswith(stage)))
+    (root / "MAINTAINERS").write_text("".join(f'[keys.{p}.personal]\nid = "{keys.fpr[p]}"\n\n' for p in ("alice", "bob")))
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "release")
+    git(root, "checkout", "-q", "main")
+    ledger = Ledger(Workspace(root))
+    for name in REPRODUCED:
+        ledger.record(RELEASE, name, Verdict.MATCH, digests[name], digests[name], "built")
+    ledger.record(RELEASE, DIFFERENT, Verdict.MISMATCH, "0" * 64, digests[DIFFERENT], "built")
+    return root
+
+
+def sign_as(monkeypatch, keys, tree: Path, sigs: Path, who: str):
+    monkeypatch.setenv("GNUPGHOME", str(keys.home))
+    return sign_signatures(SignRequest(tree, RELEASE, keys.fpr[who], sigs))
+
+
+def quorum(keys, tree: Path, sigs: Path) -> dict[str, str]:
+    report = check_signatures(SignaturesRequest(tree, RELEASE, sigs=str(sigs), keyrings=(keys.keyring,)))
+    return {p.package: p.verdict.value for p in report.packages}
+
+
+def test_two_maintainers_make_a_quorum(monkeypatch, keys, tree, tmp_path):
+    sigs = tmp_path / "signatures"
+    sigs.mkdir()
+    first = sign_as(monkeypatch, keys, tree, sigs, "alice")
+    assert {r.package: r.outcome for r in first.results} == {
+        "core-hello": SignOutcome.SIGNED, "core-tool-a": SignOutcome.SIGNED, DIFFERENT: SignOutcome.REFUSED}
+    assert "MISMATCH" in next(r.detail for r in first.results if r.package == DIFFERENT)
+    assert first.exit_code == 5
+    assert quorum(keys, tree, sigs) == {"core-hello": "UNDER_QUORUM", "core-tool-a": "UNDER_QUORUM",
+                                        DIFFERENT: "UNSIGNED"}
+    sign_as(monkeypatch, keys, tree, sigs, "bob")
+    again = sign_as(monkeypatch, keys, tree, sigs, "alice")
+    assert {r.outcome for r in again.results if r.package in REPRODUCED} == {SignOutcome.ALREADY}
+    assert quorum(keys, tree, sigs) == {"core-hello": "QUORUM", "core-tool-a": "QUORUM", DIFFERENT: "UNSIGNED"}
+
+
+def test_signed_file_is_what_sign_sh_writes_and_never_overwrites(monkeypatch, keys, tree, tmp_path):
+    sigs = tmp_path / "signatures"
+    digest = (tree / "out" / "core-hello" / "index.json").read_text()  # noqa: F841 (entry exists)
+    published = {n: d for n, d in (line.split()[::-1] for line in subprocess.run(
+        ["git", "-C", str(tree), "show", f"release/{RELEASE}:digests/core.txt"], capture_output=True,
+        text=True, check=True).stdout.splitlines())}
+    folder = sigs / "stagex" / f"core-hello@sha256={published['core-hello']}"
+    folder.mkdir(parents=True)
+    (folder / "signature-1").write_bytes(keys.sign(b"someone else's", "mallory"))
+    result = sign_as(monkeypatch, keys, tree, sigs, "alice")
+    written = Path(next(r.detail for r in result.results if r.package == "core-hello"))
+    assert written == folder / "signature-2"
+    assert (folder / "signature-1").read_bytes() and sorted(p.name for p in folder.iterdir()) == [
+        "signature-1", "signature-2"]
+    assert read_message(written.read_bytes()).payload == sign_payload("stagex", "core-hello", "1.0",
+                                                                      published["core-hello"])
+
+
+def test_changed_out_entry_is_refused(monkeypatch, keys, tree, tmp_path):
+    (tree / "out" / "core-hello" / "index.json").write_text('{"schemaVersion":2,"manifests":[]}')
+    result = sign_as(monkeypatch, keys, tree, tmp_path, "alice")
+    detail = next(r.detail for r in result.results if r.package == "core-hello")
+    assert "out/core-hello" in detail
+
+
+def test_cli_signatures_and_sign(monkeypatch, keys, tree, tmp_path):
+    sigs = tmp_path / "signatures"
+    sigs.mkdir()
+    monkeypatch.setenv("GNUPGHOME", str(keys.home))
+    runner = CliRunner()
+    for who in ("alice", "bob"):
+        done = runner.invoke(app, ["sign", "--tree", str(tree), "--release", RELEASE, "--key", keys.fpr[who],
+                                   "--sigs", str(sigs), "core-hello"])
+        assert done.exit_code == 0, done.output
+        assert "SIGNED   core-hello" in done.output
+    junit = tmp_path / "sigs.xml"
+    done = runner.invoke(app, ["signatures", "--tree", str(tree), "--release", RELEASE, "--sigs", str(sigs),
+                               "--keyring", str(keys.keyring), "--json", "--junit", str(junit)])
+    doc = json.loads(done.output)
+    assert done.exit_code == 5  # bootstrap-seed and core-tool-a are unsigned
+    assert {p["package"]: p["verdict"] for p in doc["packages"]}["core-hello"] == "QUORUM"
+    assert 'name="core-hello"' in junit.read_text()
+    done = runner.invoke(app, ["signatures", "core-hello", "--tree", str(tree), "--release", RELEASE,
+                               "--sigs", str(sigs), "--keyring", str(keys.keyring)])
+    assert done.exit_code == 5 and "QUORUM" in done.output  # its closure (the seed) is unsigned
+
+
+@pytest.mark.parametrize("args, words, code", [
+    (["--quorum", "0"], "Invalid value for '--quorum'", 2),
+    (["--keyring", "/nonexistent.gpg"], "--keyring /nonexistent.gpg: no such file", 1),
+    (["--keyring", "/etc/hostname"], "no OpenPGP public key", 1),
+    (["--trust", "ABC"], "--trust 'ABC': not a 40-digit", 1),
+    (["--sigs", "/nonexistent"], "/nonexistent: no such folder", 1),
+    (["--release", "1999.01.0"], "release/1999.01.0", 1),
+])
+def test_cli_bad_input_is_one_line(keys, tree, tmp_path, args, words, code):
+    (tmp_path / "stagex").mkdir(exist_ok=True)
+    base = ["signatures", "--tree", str(tree), "--release", RELEASE, "--sigs", str(tmp_path),
+            "--keyring", str(keys.keyring)]
+    done = CliRunner().invoke(app, base + args)
+    assert done.exit_code == code, done.output
+    assert words in done.output
+    assert "Traceback" not in done.output
