@@ -296,6 +296,8 @@ class VerifyRequest:
     platform: str = DEFAULT_PLATFORM
     sources: FetchOptions | None = None
     engine: str = "buildx"  # podman: built again with Podman and compared by content (verify_content)
+    sigs: str | None = None  # also check the maintainers' signatures from here (see check_signatures)
+    keyrings: tuple[Path, ...] = ()
 
 
 @dataclass
@@ -305,6 +307,7 @@ class VerifyOutcome:
     build: BuildReport | None
     report_path: Path
     explanations: dict[str, dict] = field(default_factory=dict)
+    signatures: SignatureReport | None = None  # with `sigs`; they do not change the exit code
 
     @property
     def exit_code(self) -> int:
@@ -354,12 +357,27 @@ def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
     if request.explain and result.comparison.exit_code == exitcodes.DIFFERS:
         result.extra["explanations"] = explain_mismatches(
             ws, result.comparison, published_image_spec(request.explain_from or request.deps_from))
+    signatures = _verify_signatures(request, checkout.root, result.extra, events) if request.sigs else None
     path = write_report(result, request.report_path or ws.state_dir / "reports" / f"verify-{request.release}.json")
     if result.comparison.exit_code != exitcodes.OK:
         mismatched = [v.package for v in result.comparison.verdicts if v.verdict is Verdict.MISMATCH]
         run.bundle(events, report=result.build,
                    error=f"MISMATCH: {', '.join(mismatched)} (see {path})" if mismatched else None)
-    return VerifyOutcome(checkout, result.comparison, result.build, path, result.extra.get("explanations", {}))
+    return VerifyOutcome(checkout, result.comparison, result.build, path, result.extra.get("explanations", {}),
+                         signatures)
+
+
+def _verify_signatures(request: VerifyRequest, root: Path, extra: dict, events: Events) -> SignatureReport | None:
+    """The selection's signature verdicts, into the report; a source that fails is told, not fatal."""
+    try:
+        report = check_signatures(SignaturesRequest(root, request.release, request.selection, sigs=request.sigs,
+                                                    keyrings=request.keyrings))
+    except RebuildxError as e:
+        extra["signatures"] = {"error": str(e)}
+        events.warning(f"signatures not checked: {e}")
+        return None
+    extra["signatures"] = report.to_json()
+    return report
 
 
 def verify_content(request: VerifyRequest, *, events: Events = QUIET) -> ContentOutcome:

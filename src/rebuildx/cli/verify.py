@@ -42,13 +42,18 @@ def _tree_dir(tree: Path | None) -> Path:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the JSON report (default: .rebuildx/reports/verify-<release>.json).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write a JUnit XML report.")
+@click.option("--sigs", default=None, metavar="SRC", help="Also check the maintainers' signatures from SRC "
+              "(as `rebuildx signatures --sigs`); reported, not part of the exit code.")
+@click.option("--keyring", "keyrings", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="With --sigs: OpenPGP public keys to verify with (repeatable).")
 @platform_option
 @engine_option
 @sources_options
 def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo: str | None,
            allow_dirty: bool, jobs: int | None, deps: str, deps_from: str, explain_from: str | None,
            no_explain: bool, published_specs: tuple[str, ...], report_path: Path | None, junit: Path | None,
-           platform: str, engine: str, sources_dir: Path | None, mirrors: tuple[str, ...]) -> None:
+           platform: str, engine: str, sources_dir: Path | None, mirrors: tuple[str, ...], sigs: str | None,
+           keyrings: tuple[Path, ...]) -> None:
     """Reproduce RELEASE: check out, fetch, build cold, write digests, compare with the release's
     published digests. SELECTION (default: everything) is built with its closure."""
     from rebuildx import api
@@ -61,7 +66,8 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
         release=release, tree_dir=_tree_dir(tree_dir), selection=selection, repo=repo or DEFAULT_REPO,
         allow_dirty=allow_dirty, jobs=jobs or default_jobs(), deps=deps, deps_from=deps_from,
         explain_from=explain_from, explain=not no_explain, published=published_specs, report_path=report_path,
-        platform=platform, sources=FetchOptions(sources_dir=sources_dir, mirrors=mirrors), engine=engine)
+        platform=platform, sources=FetchOptions(sources_dir=sources_dir, mirrors=mirrors), engine=engine,
+        sigs=sigs, keyrings=keyrings)
     if engine == "podman":
         if deps == "published":
             raise click.UsageError("--engine podman builds the closure: it does not take --deps published")
@@ -78,6 +84,10 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
     console.print(summary_line(outcome.comparison))
     for package, why in outcome.explanations.items():
         console.print(f"explain {package}: {why.get('summary') or why.get('error')}")
+    if outcome.signatures is not None:
+        from rebuildx.trust.signatures.present import summary_line as signatures_line
+
+        console.print(f"signatures: {signatures_line(outcome.signatures)}")
     checkout = outcome.checkout
     built_from = "" if checkout.head == checkout.commit and not checkout.dirty else (
         f"; BUILT FROM {checkout.head[:12]}{' with local changes' if checkout.dirty else ''} (--allow-dirty): "
