@@ -128,3 +128,12 @@ def test_folder_without_signatures(tmp_path):
 def test_package_names_cannot_climb_out(sigtree, name):
     with pytest.raises(SignatureSourceError, match="not a package name"):
         FolderSource(sigtree.root).files(name, "0" * 64)
+
+
+def test_failed_clone_leaves_nothing_behind(monkeypatch, tmp_path):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(SignatureSourceError, match="git clone failed"):
+        open_source(f"git+file://{tmp_path}/nothing-here", RELEASE)
+    assert list(tmp_path.iterdir()) == []

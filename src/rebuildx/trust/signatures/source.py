@@ -125,10 +125,15 @@ class GitSource:
         else:
             self._tmp = Path(tempfile.mkdtemp(prefix="rbx-sigs-"))
             self.repo = self._tmp
-            self._git(["clone", "--quiet", "--bare", "--depth", "1", "--single-branch", "--branch", ref,
-                       location, str(self._tmp)], in_repo=False, timeout=600)
             self.ref = "HEAD"
-        self._blobs = self._list()
+        try:
+            if self._tmp:
+                self._git(["clone", "--quiet", "--bare", "--depth", "1", "--single-branch", "--branch", ref,
+                           location, str(self._tmp)], in_repo=False, timeout=600)
+            self._blobs = self._list()
+        except BaseException:
+            self.close()
+            raise
 
     def _git(self, args: list[str], in_repo: bool = True, timeout: float = 120, stdin: bytes | None = None) -> bytes:
         where = ["-C", str(self.repo)] if in_repo else []
@@ -202,8 +207,9 @@ class GitSource:
         out = self._git(["cat-file", "--batch-check"], stdin="".join(f"{o}\n" for o in oids).encode())
         sizes = {}
         for line in out.decode().splitlines():
-            oid, _kind, size = line.split(" ")
-            sizes[oid] = int(size)
+            parts = line.split(" ")
+            if len(parts) == 3:  # "<oid> missing" is left out, and read as unreadable
+                sizes[parts[0]] = int(parts[2])
         return sizes
 
     def _contents(self, oids: list[str]) -> dict[str, bytes]:
