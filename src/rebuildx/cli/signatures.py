@@ -39,7 +39,7 @@ def signatures(selection: tuple[str, ...], tree_dir: Path, release: str, sigs: s
     UNSIGNED, from its signatures over the release's published digest. Exit 0 only when every
     package has its quorum."""
     from rebuildx import api
-    from rebuildx.trust.signatures.present import summary_line, table, write_junit
+    from rebuildx.trust.signatures.present import problems, summary_line, table, write_junit
 
     report = api.check_signatures(api.SignaturesRequest(
         tree_dir=tree_dir, release=release, selection=selection, sigs=sigs, keyrings=keyrings, trust=trust,
@@ -51,7 +51,9 @@ def signatures(selection: tuple[str, ...], tree_dir: Path, release: str, sigs: s
     else:
         console = make_console()
         console.print(table(report))
-        console.print(summary_line(report))
+        for line in problems(report):
+            console.print(line, markup=False, highlight=False)
+        console.print(summary_line(report), markup=False, highlight=False)
     sys.exit(report.exit_code)
 
 

@@ -13,16 +13,28 @@ _STYLE = {"QUORUM": "green", "UNDER_QUORUM": "yellow", "INVALID": "bold red", "U
 
 
 def table(report: SignatureReport):  # -> rich renderable
-    from rich.markup import escape
+    """Package, verdict, trusted signers over the quorum, who; the reasons follow in `problems`."""
     from rich.table import Table
 
     t = Table(box=None, header_style="bold")
-    for col in ("package", "verdict", "signers", "digest", "details"):
+    for col in ("package", "verdict", "signers", "signed by", "digest"):
         t.add_column(col)
     for p in report.packages:
-        t.add_row(p.package, f"[{_STYLE[p.verdict.value]}]{p.verdict.value}[/]",
-                  f"{len(p.signers)}/{report.quorum}", p.digest[:12], escape(details(p)))
+        t.add_row(p.package, f"[{_STYLE[p.verdict.value]}]{p.verdict.value}[/]", f"{len(p.signers)}/{report.quorum}",
+                  ", ".join(p.signer_names) or "-", p.digest[:12])
     return t
+
+
+def problems(report: SignatureReport) -> list[str]:
+    """One line per bad signature file (and per package with signers not counted), plain text."""
+    lines = []
+    for p in report.packages:
+        for c in p.checks:
+            if c.status is SigStatus.INVALID:
+                lines.append(f"{p.package} {c.label.rsplit('/', 1)[-1]}: {c.reason}")
+        if p.untrusted:
+            lines.append(f"{p.package}: valid signatures by keys not trusted: {', '.join(p.untrusted)}")
+    return lines
 
 
 def details(p: PackageSignatures) -> str:
