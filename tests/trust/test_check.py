@@ -90,3 +90,24 @@ def test_json_has_every_file(report):
     doc = report.to_json()
     assert doc["format"] == 1 and doc["summary"]["INVALID"] == 11
     assert sum(len(p["signatures"]) for p in doc["packages"]) == doc["summary"]["files"]
+
+
+def test_presenters(report, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from rich.console import Console
+
+    from rebuildx.trust.signatures.present import problems, summary_line, table, write_junit
+
+    lines = problems(report)
+    assert "core-altered signature-1: bad signature: the file was altered or not signed by this key" in lines
+    assert any(line.startswith("core-untrusted: valid signatures by keys not trusted") for line in lines)
+    console = Console(width=200, record=True)
+    console.print(table(report))
+    rows = {line.split()[0]: line.split()[1:] for line in console.export_text().splitlines()[1:]}
+    assert rows["core-quorum"][:4] == ["QUORUM", "2/2", "alice,", "bob"]
+    assert summary_line(report).startswith("17 packages, 29 signature files: 1 quorum (>= 2), 4 under quorum, "
+                                           "11 invalid, 1 unsigned; signers without a key given:")
+    write_junit(report, tmp_path / "j.xml")
+    suite = ET.parse(tmp_path / "j.xml").getroot()
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("17", "11", "5")
