@@ -38,7 +38,7 @@ def test_quorum_counts_distinct_primaries_across_formats(report, keys):
     p = by_name(report)["core-quorum"]
     assert p.signers == tuple(sorted((keys.fpr["alice"], keys.fpr["bob"])))
     assert [c.payload_format for c in p.checks] == ["legacy", "atomic"]
-    assert p.signer_names == ["alice", "bob"] or sorted(p.signer_names) == ["alice", "bob"]
+    assert sorted(p.signer_names) == ["alice", "bob"]
 
 
 @pytest.mark.parametrize("name", ["core-twice", "core-subkeys"])
@@ -105,7 +105,8 @@ def test_presenters(report, tmp_path):
     console = Console(width=200, record=True)
     console.print(table(report))
     rows = {line.split()[0]: line.split()[1:] for line in console.export_text().splitlines()[1:]}
-    assert rows["core-quorum"][:4] == ["QUORUM", "2/2", "alice,", "bob"]
+    assert rows["core-quorum"][:2] == ["QUORUM", "2/2"]
+    assert " ".join(rows["core-quorum"][2:4]) in ("alice, bob", "bob, alice")
     assert summary_line(report).startswith("17 packages, 29 signature files: 1 quorum (>= 2), 4 under quorum, "
                                            "11 invalid, 1 unsigned; signers without a key given:")
     write_junit(report, tmp_path / "j.xml")
