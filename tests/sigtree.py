@@ -35,7 +35,8 @@ def atomic(name: str, hexdigest: str, tag: str = TAG) -> bytes:
 
 # made before Dave's key was set to expire and Erin's was revoked (see gpgkeys.make_keys)
 EARLY = {"expired": ("dave", atomic("core-expired", digest("core-expired")), "20220601T000000"),
-         "revoked": ("erin", atomic("core-revoked", digest("core-revoked")), None)}
+         "revoked": ("erin", atomic("core-revoked", digest("core-revoked")), None),
+         "expired-later": ("dave", atomic("core-expiredlater", digest("core-expiredlater")), "20200601T000000")}
 
 
 @dataclass
@@ -56,7 +57,8 @@ def write_sigtree(root: Path, keys: Keys, outside: Path) -> SigTree:
     t = SigTree(root)
     names = ["core-quorum", "core-twice", "core-unsigned", "core-copied", "core-empty", "core-expired",
              "core-revoked", "core-unknown", "core-untrusted", "core-symlink", "core-otherdigest",
-             "core-altered", "core-huge", "core-nested", "core-garbage", "core-truncated", "core-subkeys"]
+             "core-altered", "core-huge", "core-nested", "core-garbage", "core-truncated", "core-subkeys",
+             "core-expiredlater"]
     t.published = {n: digest(n) for n in names}
     sign = lambda n, who, **kw: keys.sign(atomic(n, t.published[n]), who, **kw)
     t.put("core-quorum", 1, keys.sign(legacy("core-quorum", t.published["core-quorum"]), "alice"))
@@ -78,6 +80,9 @@ def write_sigtree(root: Path, keys: Keys, outside: Path) -> SigTree:
     t.put("core-expired", 1, keys.early["expired"])
     t.put("core-expired", 2, sign("core-expired", "alice"))
     t.expected["core-expired"] = "INVALID"
+    t.put("core-expiredlater", 1, keys.early["expired-later"])  # signed while the key was valid: counts
+    t.put("core-expiredlater", 2, sign("core-expiredlater", "bob"))
+    t.expected["core-expiredlater"] = "QUORUM"
     t.put("core-revoked", 1, keys.early["revoked"])
     t.put("core-revoked", 2, sign("core-revoked", "bob"))
     t.expected["core-revoked"] = "INVALID"

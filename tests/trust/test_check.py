@@ -81,6 +81,12 @@ def test_each_bad_signature_says_why(report, name, file, words):
     assert words in (checks[file].reason or "")
 
 
+def test_a_key_expired_after_it_signed_still_counts(report, keys):
+    p = by_name(report)["core-expiredlater"]
+    assert p.signers == tuple(sorted((keys.fpr["dave"], keys.fpr["bob"])))
+    assert [c.reason for c in p.checks] == ["the key has expired since", None]
+
+
 def test_the_good_signature_beside_a_bad_one_is_still_reported(report, keys):
     p = by_name(report)["core-revoked"]
     assert p.signers == (keys.fpr["bob"],)  # bob's counts; erin's revoked one makes it INVALID
@@ -107,8 +113,8 @@ def test_presenters(report, tmp_path):
     rows = {line.split()[0]: line.split()[1:] for line in console.export_text().splitlines()[1:]}
     assert rows["core-quorum"][:2] == ["QUORUM", "2/2"]
     assert " ".join(rows["core-quorum"][2:4]) in ("alice, bob", "bob, alice")
-    assert summary_line(report).startswith("17 packages, 29 signature files: 1 quorum (>= 2), 4 under quorum, "
+    assert summary_line(report).startswith("18 packages, 31 signature files: 2 quorum (>= 2), 4 under quorum, "
                                            "11 invalid, 1 unsigned; signers without a key given:")
     write_junit(report, tmp_path / "j.xml")
     suite = ET.parse(tmp_path / "j.xml").getroot()
-    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("17", "11", "5")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("18", "11", "5")
