@@ -193,3 +193,14 @@ def test_verify_sigs_adds_the_verdicts_to_its_report(monkeypatch, keys, tree, tm
     broken = api.VerifyRequest(release=RELEASE, sigs=str(tmp_path / "nope"))
     assert api._verify_signatures(broken, tree, extra, api.QUIET) is None
     assert "no such folder" in extra["signatures"]["error"] and warnings
+
+
+def test_entry_without_a_tag_is_refused_alone(monkeypatch, keys, tree, tmp_path):
+    index = tree / "out" / "core-tool-a" / "index.json"
+    doc = json.loads(index.read_text())
+    del doc["manifests"][0]["annotations"]
+    index.write_text(json.dumps(doc))
+    result = sign_as(monkeypatch, keys, tree, tmp_path, "alice")
+    outcome = {r.package: (r.outcome, r.detail) for r in result.results}
+    assert outcome["core-tool-a"][0] is SignOutcome.REFUSED and "annotation" in outcome["core-tool-a"][1]
+    assert outcome["core-hello"][0] is SignOutcome.SIGNED

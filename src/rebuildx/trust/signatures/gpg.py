@@ -85,7 +85,7 @@ class Keyring:
         self.close()
 
     def _gpg(self, args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-        cmd = [gpg_binary(), "--homedir", str(self.home), "--batch", "--no-tty", "--no-autostart",
+        cmd = [gpg_binary(), "--homedir", str(self.home), "--batch", "--no-tty", "--no-autostart", "--no-auto-key-retrieve",
                "--no-greeting", "--trust-model", "always", "--lock-never", *args]
         try:
             return subprocess.run(cmd, input=stdin, capture_output=True, check=False, timeout=GPG_TIMEOUT,

@@ -13,7 +13,7 @@ from rebuildx.compare.published import load_published
 from rebuildx.outcomes import Verdict
 from rebuildx.errors import LayoutError, RebuildxError
 from rebuildx.exitcodes import INCOMPLETE, OK
-from rebuildx.oci.digest import entry_digest, hex_of
+from rebuildx.oci.digest import Semantics, entry_digest, hex_of
 from rebuildx.proc import run
 from rebuildx.stagex.checkout import resolve_release
 from rebuildx.stagex.plan import make_plan
@@ -24,8 +24,8 @@ from rebuildx.trust.signatures.check import check_release
 from rebuildx.trust.signatures.gpg import Keyring
 from rebuildx.trust.signatures.requests import SignaturesRequest, SignRequest
 from rebuildx.trust.signatures.maintainers import MaintainersError, parse_maintainers, trusted_keys
-from rebuildx.trust.signatures.sign import (Request, SignOutcome, SignResult, sign_one, signing_primary, tag_of,
-                                            user_keys)
+from rebuildx.trust.signatures.sign import (Request, SignError, SignOutcome, SignResult, sign_one, signing_primary,
+                                            tag_of, user_keys)
 from rebuildx.trust.signatures.source import open_source
 from rebuildx.trust.signatures.verdicts import SignatureReport
 from rebuildx.workspace import Workspace
@@ -119,30 +119,34 @@ def sign_signatures(request: SignRequest) -> SignSummary:
     semantics = digest_semantics(request.release)
     out = SignSummary()
     for name in rel.names:
-        digest = rel.published[name]
-        refusal = _refusal(latest.get(name), digest)
-        entry = Workspace(rel.root).out / name
-        if refusal is None:
-            try:
-                refusal = None if hex_of(entry_digest(entry, semantics, check=True)) == digest else \
-                    f"out/{name} is no longer the image verified (rebuild and verify it again)"
-            except LayoutError as e:
-                refusal = f"out/{name} cannot be read: {e}"
-        if refusal is not None:
-            out.results.append(SignResult(name, SignOutcome.REFUSED, refusal))
+        digest, entry = rel.published[name], Workspace(rel.root).out / name
+        try:
+            _check_reproduced(name, latest.get(name), digest, entry, semantics)
+            job = Request(name, digest, tag_of(entry))
+        except (_Refused, SignError) as e:  # SignError: no tag to sign in its out/ entry
+            out.results.append(SignResult(name, SignOutcome.REFUSED, str(e)))
             continue
-        out.results.append(sign_one(Request(name, digest, tag_of(entry)), request.key, primary,
-                                    request.sigs_dir, keys))
+        out.results.append(sign_one(job, request.key, primary, request.sigs_dir, keys))
     return out
 
 
-def _refusal(latest: tuple[Verdict, str | None, str] | None, digest: str) -> str | None:
+class _Refused(RebuildxError):
+    """This package is not signed, for the reason given; the others go on."""
+
+
+def _check_reproduced(name: str, latest: tuple[Verdict, str | None, str] | None, digest: str, entry: Path,
+                      semantics: Semantics) -> None:
+    """Raise _Refused unless the last verify here MATCHed `digest` and out/<name> is still that image
+    (every blob it reaches hashed again)."""
     if latest is None:
-        return "never verified on this machine (run `rebuildx verify` first)"
+        raise _Refused("never verified on this machine (run `rebuildx verify` first)")
     verdict, published, _ = latest
     if verdict is not Verdict.MATCH:
-        return f"its last verify here was {verdict.value}, not MATCH"
+        raise _Refused(f"its last verify here was {verdict.value}, not MATCH")
     if published != digest:
-        return f"verified against digest {str(published)[:12]}…, but the release publishes {digest[:12]}…"
-    return None
-
+        raise _Refused(f"verified against digest {str(published)[:12]}…, but the release publishes {digest[:12]}…")
+    try:
+        if hex_of(entry_digest(entry, semantics, check=True)) != digest:
+            raise _Refused(f"out/{name} is no longer the image verified (rebuild and verify it again)")
+    except LayoutError as e:
+        raise _Refused(f"out/{name} cannot be read: {e}") from e
