@@ -141,10 +141,13 @@ def _issuer_primary(path: Path, keys: Mapping[str, str]) -> str | None:
 
 
 def _gpg(args: list[str], stdin: bytes | None = None, interactive: bool = False) -> subprocess.CompletedProcess[bytes]:
-    """The user's gpg in the user's environment; when signing, stderr stays on the terminal-less
-    pipe but the agent still asks for a PIN through its own pinentry."""
+    """The user's gpg in the user's environment. gpg's stdin is the payload, so when signing the
+    agent's pinentry asks for a PIN on the terminal named by GPG_TTY (set here when unset)."""
+    env = dict(os.environ)
+    if interactive and "GPG_TTY" not in env and os.isatty(2):
+        env["GPG_TTY"] = os.ttyname(2)
     try:
-        return subprocess.run([gpg_binary(), *args], input=stdin, capture_output=True, check=False,
+        return subprocess.run([gpg_binary(), *args], input=stdin, capture_output=True, check=False, env=env,
                               timeout=None if interactive else 60)
     except subprocess.TimeoutExpired as e:
         raise SignError(f"gpg {' '.join(args[:2])}: no answer in 60 s") from e
