@@ -25,9 +25,9 @@ from pathlib import Path
 from rebuildx.compare.digestfiles import parse_digest_file
 from rebuildx.trust.signatures.check import check_release
 from rebuildx.trust.signatures.gpg import Keyring
-from rebuildx.trust.signatures.packets import FormatError, read_message
+from rebuildx.trust.signatures.packets import MAX_FILE, FormatError, read_message
 from rebuildx.trust.signatures.payload import PayloadError, parse_claim, sign_payload
-from rebuildx.trust.signatures.source import FolderSource
+from rebuildx.trust.signatures.source import FolderSource, numbered
 
 
 def real_files(root: Path, digests_dir: Path | None) -> None:
@@ -40,19 +40,20 @@ def real_files(root: Path, digests_dir: Path | None) -> None:
     files = mismatched = 0
     for folder in folders:
         name, _, hexdigest = folder.name.partition("@sha256=")
-        for sig in sorted(folder.iterdir()):
+        for _, entry in numbered(p.name for p in folder.iterdir()):
             files += 1
             try:
-                message = read_message(sig.read_bytes())
+                with open(folder / entry, "rb") as f:
+                    message = read_message(f.read(MAX_FILE + 1))
                 claim = parse_claim(message.payload)
             except (FormatError, PayloadError) as e:
-                errors.append(f"{folder.name}/{sig.name}: {e}")
+                errors.append(f"{folder.name}/{entry}: {e}")
                 continue
             signers[message.issuer_fpr or message.issuer_key_id] += 1
             formats[claim.format] += 1
             if claim.digest != hexdigest or claim.name != name or claim.registry != "stagex":
                 mismatched += 1
-                errors.append(f"{folder.name}/{sig.name}: claims {claim.reference}@{claim.digest}")
+                errors.append(f"{folder.name}/{entry}: claims {claim.reference}@{claim.digest}")
     parse_s = time.perf_counter() - t0
     print(f"real files: {files} in {len(folders)} folders parsed in {parse_s:.2f} s "
           f"({1e6 * parse_s / max(files, 1):.0f} µs each); payload formats {dict(formats)}")
