@@ -14,14 +14,15 @@ _STYLE = {"QUORUM": "green", "UNDER_QUORUM": "yellow", "INVALID": "bold red", "U
 
 def table(report: SignatureReport):  # -> rich renderable
     """Package, verdict, trusted signers over the quorum, who; the reasons follow in `problems`."""
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(box=None, header_style="bold")
     for col in ("package", "verdict", "signers", "signed by", "digest"):
         t.add_column(col)
-    for p in report.packages:
-        t.add_row(p.package, f"[{_STYLE[p.verdict.value]}]{p.verdict.value}[/]", f"{len(p.signers)}/{report.quorum}",
-                  ", ".join(p.signer_names) or "-", p.digest[:12])
+    for p in report.packages:  # names come from MAINTAINERS: never read as markup
+        t.add_row(escape(p.package), f"[{_STYLE[p.verdict.value]}]{p.verdict.value}[/]",
+                  f"{len(p.signers)}/{report.quorum}", escape(", ".join(p.signer_names)) or "-", p.digest[:12])
     return t
 
 
