@@ -137,3 +137,25 @@ def test_failed_clone_leaves_nothing_behind(monkeypatch, tmp_path):
     with pytest.raises(SignatureSourceError, match="git clone failed"):
         open_source(f"git+file://{tmp_path}/nothing-here", RELEASE)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_lookaside_server_dribbling_bytes_is_cut(sigtree):
+    import time
+
+    class Dribble(QuietHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            for _ in range(1000):
+                self.wfile.write(b"\xa3")
+                self.wfile.flush()
+                time.sleep(0.05)
+
+    server = LoopbackServer()
+    server.serve(Dribble)
+    try:
+        with pytest.raises(SignatureSourceError, match="still sending after 1 s"):
+            LookasideSource(server.url, deadline=1).files("core-a", "0" * 64)
+    finally:
+        server.close()

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -234,8 +235,9 @@ class LookasideSource:
     """A containers "lookaside" store over HTTP(S): `<base>/stagex/<name>@sha256=<hex>/signature-N`,
     N = 1, 2, … until the first 404."""
 
-    def __init__(self, base: str, client: httpx.Client | None = None) -> None:
+    def __init__(self, base: str, client: httpx.Client | None = None, deadline: float = 60) -> None:
         self.spec = base
+        self.deadline = deadline
         self.base = base.rstrip("/")
         self.client = client or httpx.Client(follow_redirects=True, timeout=30)
 
@@ -262,11 +264,13 @@ class LookasideSource:
                     return None
                 if r.status_code != 200:
                     raise SignatureSourceError(f"{url}: HTTP {r.status_code}")
-                data = bytearray()
+                data, started = bytearray(), time.monotonic()
                 for chunk in r.iter_bytes():
                     data += chunk
                     if len(data) > MAX_FILE:
                         return _capped(label)
+                    if time.monotonic() - started > self.deadline:  # a server dribbling bytes
+                        raise SignatureSourceError(f"{url}: still sending after {self.deadline:.0f} s")
                 return SignatureFile(label, bytes(data))
         except httpx.HTTPError as e:
             raise SignatureSourceError(f"{url}: {type(e).__name__}: {e}") from e
