@@ -99,7 +99,8 @@ class Keyring:
         done = self._gpg(["--status-fd", "1", "--import", str(keyring)])
         imported = [ln for ln in done.stdout.decode(errors="replace").splitlines() if ln.startswith("[GNUPG:] IMPORT_OK")]
         if not imported:
-            raise GpgError(f"--keyring {keyring}: no OpenPGP public key could be imported from it")
+            raise GpgError(f"--keyring {keyring}: no OpenPGP public key could be imported from it (make one with "
+                           "`gpg --export FPR… > keys.gpg`)")
 
     def _list(self) -> dict[str, KeyInfo]:
         """Every key and subkey fingerprint -> its primary, expiry and revocation."""
