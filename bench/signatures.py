@@ -137,6 +137,7 @@ def generated(n: int, jobs: int) -> None:
         print(f"  projected for a release of 7,714 files: {7714 * ours / len(files):.1f} s wall here, "
               f"{7714 * ours_cpu / len(files) / 2:.1f} s on 2 idle cores (target <= 15 s); load {os.getloadavg()[0]:.1f}")
     finally:
+        subprocess.run(["gpgconf", "--homedir", str(work / "gnupg"), "--kill", "gpg-agent"], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
 
 

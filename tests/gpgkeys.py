@@ -41,6 +41,11 @@ class Keys:
         return self.gpg(*args, "--sign", "--no-armor", "--local-user", f"{user}!" if key not in self.fpr else user,
                         stdin=payload)
 
+    def close(self) -> None:
+        """Stop the gpg-agent that key generation and signing started for this home."""
+        subprocess.run(["gpgconf", "--homedir", str(self.home), "--kill", "gpg-agent"], capture_output=True,
+                       check=False)
+
     def export(self, path: Path, *people: str) -> Path:
         path.write_bytes(self.gpg("--export", *(self.fpr[p] for p in people)))
         return path

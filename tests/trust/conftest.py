@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from gpgkeys import Keys, make_keys
@@ -9,5 +11,7 @@ from sigtree import EARLY
 
 
 @pytest.fixture(scope="session")
-def keys(tmp_path_factory) -> Keys:
-    return make_keys(tmp_path_factory.mktemp("gpg") / "home", EARLY)
+def keys(tmp_path_factory) -> Iterator[Keys]:
+    made = make_keys(tmp_path_factory.mktemp("gpg") / "home", EARLY)
+    yield made
+    made.close()
