@@ -5,7 +5,7 @@ their agent) and what StageX's own tooling verifies with; it is a Debian package
 machine rebuildx runs on; and its `--status-fd` protocol names each outcome apart (GOODSIG,
 BADSIG, EXPKEYSIG with KEYEXPIRED, REVKEYSIG, ERRSIG/NO_PUBKEY), with the primary key's
 fingerprint in VALIDSIG, which is what a quorum counts. pysequoia (well kept) would add a
-compiled dependency and report an expired or revoked key as one failure without its reason;
+compiled dependency and says of a revoked key's signature only "no valid signatures found";
 PGPy is unmaintained. Speed comes from batching: one gpg process verifies a whole slice of files
 (`--verify-files`, names on stdin, FILE_START/FILE_DONE around each file's status lines), one
 slice per core, instead of a process per file.
