@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from rebuildx.cli import app
+from rebuildx.errors import RebuildxError
 from rebuildx.outcomes import Verdict
 from rebuildx.state.ledger import Ledger
 from rebuildx.trust.signatures.packets import read_message
@@ -204,3 +205,32 @@ def test_entry_without_a_tag_is_refused_alone(monkeypatch, keys, tree, tmp_path)
     outcome = {r.package: (r.outcome, r.detail) for r in result.results}
     assert outcome["core-tool-a"][0] is SignOutcome.REFUSED and "annotation" in outcome["core-tool-a"][1]
     assert outcome["core-hello"][0] is SignOutcome.SIGNED
+
+
+def test_signing_with_a_subkey_counts_for_its_primary(monkeypatch, keys, tree, tmp_path):
+    monkeypatch.setenv("GNUPGHOME", str(keys.home))
+    first = sign_signatures(SignRequest(tree, RELEASE, keys.fpr["alice"], tmp_path, ("core-hello",)))
+    again = sign_signatures(SignRequest(tree, RELEASE, keys.subkeys["alice"][1], tmp_path, ("core-hello",)))
+    assert [r.outcome for r in first.results] == [SignOutcome.SIGNED]
+    assert [(r.outcome, r.detail) for r in again.results] == [(SignOutcome.ALREADY, first.results[0].detail)]
+
+
+def test_published_folder_and_trust_without_a_release_branch(monkeypatch, keys, tree, tmp_path):
+    sigs = tmp_path / "signatures"
+    sigs.mkdir()
+    sign_as(monkeypatch, keys, tree, sigs, "alice")
+    sign_as(monkeypatch, keys, tree, sigs, "carol")  # carol is in no MAINTAINERS: --trust names her
+    digests = tmp_path / "published"
+    digests.mkdir()
+    for stage in ("bootstrap", "core"):
+        (digests / f"{stage}.txt").write_text(subprocess.run(
+            ["git", "-C", str(tree), "show", f"release/{RELEASE}:digests/{stage}.txt"], capture_output=True,
+            text=True, check=True).stdout)
+    subprocess.run(["git", "-C", str(tree), "branch", "-D", f"release/{RELEASE}"], check=True, capture_output=True)
+    request = SignaturesRequest(tree, RELEASE, ("core-hello",), sigs=str(sigs), keyrings=(keys.keyring,),
+                                published=(str(digests),))
+    with pytest.raises(RebuildxError, match="no MAINTAINERS"):
+        check_signatures(request)
+    report = check_signatures(SignaturesRequest(**{**request.__dict__, "trust": (keys.fpr["alice"], keys.fpr["carol"])}))
+    assert {p.package: p.verdict.value for p in report.packages} == {"core-hello": "QUORUM",
+                                                                      "bootstrap-seed": "UNSIGNED"}
