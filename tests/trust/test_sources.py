@@ -159,3 +159,19 @@ def test_lookaside_server_dribbling_bytes_is_cut(sigtree):
             LookasideSource(server.url, deadline=1).files("core-a", "0" * 64)
     finally:
         server.close()
+
+
+def test_signatures_folder_inside_a_stagex_tree(sigtree, tmp_path):
+    """As on stagex's own release branches: the files under signatures/stagex/."""
+    import shutil
+
+    repo = tmp_path / "stagex"
+    shutil.copytree(sigtree.root / "stagex", repo / "signatures" / "stagex", symlinks=True)
+    git(repo, "init", "-q", "-b", f"release/{RELEASE}")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "tree")
+    name, digest = "core-quorum", sigtree.published["core-quorum"]
+    for source in (FolderSource(repo), open_source(f"git:{repo}", RELEASE)):
+        files = source.files(name, digest)
+        assert [f.label for f in files] == [f"stagex/{name}@sha256={digest}/signature-{n}" for n in (1, 2)]
+        assert all(f.data for f in files)
