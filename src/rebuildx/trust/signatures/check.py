@@ -31,7 +31,7 @@ def check_release(source: Source, published: Mapping[str, str], names: Sequence[
     messages = {label: m for label, m in parsed.items() if isinstance(m, SignedMessage)}
     verdicts = _gpg_verify(keyring, [(f.label, f.data) for files in found.values() for f in files
                                      if f.label in messages and f.data is not None])
-    report = SignatureReport(release, quorum, source.spec)
+    report = SignatureReport(release, quorum, source.spec, keys=len(keyring.keys))
     for name, digest in images:
         checks = [_check(f, parsed[f.label], verdicts.get(f.label), name, digest, keyring, trusted)
                   for f in found[(name, digest)]]

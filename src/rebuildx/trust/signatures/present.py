@@ -59,6 +59,8 @@ def summary_line(report: SignatureReport) -> str:
             f"{s['UNDER_QUORUM']} under quorum, {s['INVALID']} invalid, {s['UNSIGNED']} unsigned")
     if s["unknown_key_ids"]:
         line += f"; signers without a key given: {', '.join(s['unknown_key_ids'])}"
+    if not report.keys and s["files"]:
+        line += " (no --keyring given: export the maintainers' keys with `gpg --export FPR… > keys.gpg`)"
     return line
 
 

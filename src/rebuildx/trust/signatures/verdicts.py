@@ -101,6 +101,7 @@ class SignatureReport:
     quorum: int
     source: str
     packages: list[PackageSignatures] = field(default_factory=list)
+    keys: int = 0  # keys and subkeys in the keyrings given
 
     def counts(self) -> dict[str, int]:
         c = Counter(p.verdict.value for p in self.packages)
@@ -123,5 +124,5 @@ class SignatureReport:
                 "unknown_key_ids": sorted({k for p in self.packages for k in p.unknown_key_ids})}
 
     def to_json(self) -> dict:
-        return {"format": 1, "release": self.release, "quorum": self.quorum, "source": self.source,
+        return {"format": 1, "release": self.release, "quorum": self.quorum, "source": self.source, "keys": self.keys,
                 "packages": [p.to_json() for p in self.packages], "summary": self.summary()}
