@@ -71,6 +71,8 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
     if engine == "podman":
         if deps == "published":
             raise click.UsageError("--engine podman builds the closure: it does not take --deps published")
+        if sigs:
+            raise click.UsageError("--engine podman does not check signatures: run `rebuildx signatures` after it")
         with TerminalEvents() as events:
             content = api.verify_content(request, events=events)
         _render_content(content, release)
