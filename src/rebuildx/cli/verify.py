@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -46,14 +47,17 @@ def _tree_dir(tree: Path | None) -> Path:
               "(as `rebuildx signatures --sigs`); reported, not part of the exit code.")
 @click.option("--keyring", "keyrings", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="With --sigs: OpenPGP public keys to verify with (repeatable).")
+@click.option("--attest-key", "attest_key", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="KEYFILE", help="Sign each verdict as an in-toto statement into .rebuildx/attestations/ "
+              "(a key from `rebuildx attest keygen`, or gpg:FINGERPRINT for an OpenPGP key in gpg's keyring).")
 @platform_option
 @engine_option
 @sources_options
 def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo: str | None,
            allow_dirty: bool, jobs: int | None, deps: str, deps_from: str, explain_from: str | None,
            no_explain: bool, published_specs: tuple[str, ...], report_path: Path | None, junit: Path | None,
-           platform: str, engine: str, sources_dir: Path | None, mirrors: tuple[str, ...], sigs: str | None,
-           keyrings: tuple[Path, ...]) -> None:
+           attest_key: Path | None, platform: str, engine: str, sources_dir: Path | None,
+           mirrors: tuple[str, ...], sigs: str | None, keyrings: tuple[Path, ...]) -> None:
     """Reproduce RELEASE: check out, fetch, build cold, write digests, compare with the release's
     published digests. SELECTION (default: everything) is built with its closure."""
     from rebuildx import api
@@ -68,6 +72,10 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
         explain_from=explain_from, explain=not no_explain, published=published_specs, report_path=report_path,
         platform=platform, sources=FetchOptions(sources_dir=sources_dir, mirrors=mirrors), engine=engine,
         sigs=sigs, keyrings=keyrings)
+    if attest_key and engine == "podman":
+        raise click.UsageError("--attest-key signs digest verdicts of buildx runs; --engine podman compares by content")
+    signer = api.attest_signer(attest_key) if attest_key else None  # a bad key fails before the run
+    started = datetime.now(UTC)
     if engine == "podman":
         if deps == "published":
             raise click.UsageError("--engine podman builds the closure: it does not take --deps published")
@@ -96,6 +104,9 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
         f"this does not verify the release")
     console.print(f"release {release} = {checkout.ref} at {checkout.commit[:12]}{built_from}; "
                   f"report: {outcome.report_path}")
+    if signer:
+        signed = api.attest_verify(outcome, signer, deps=deps, started=started)
+        console.print(f"attested {signed.statements} verdicts into {signed.root}")
     sys.exit(outcome.exit_code)
 
 

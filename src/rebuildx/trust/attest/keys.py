@@ -1,0 +1,98 @@
+"""Ed25519 keys for attestations: made by `attest keygen`, read for signing and for trust.
+
+The private key is PKCS#8 PEM (what securesystemslib's CryptoSigner reads), written with mode
+0600 and never over an existing file; the public key is SubjectPublicKeyInfo PEM beside it
+(KEYFILE.pub). A key's id is securesystemslib's: the sha256 of its canonical public form, so
+the same key given twice (or in two files) is one rebuilder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat, load_pem_private_key,
+                                                          load_pem_public_key)
+from securesystemslib.signer import CryptoSigner, Key, Signer, SSlibKey
+
+from rebuildx.errors import RebuildxError
+
+MAX_KEY_BYTES = 256 * 1024  # a PEM key is a few hundred bytes, an armored OpenPGP export a few KiB
+
+
+class AttestError(RebuildxError):
+    """A key, statement, envelope or attestation source that cannot be used as asked."""
+
+
+def keygen(path: Path) -> tuple[Path, str]:
+    """Write a new Ed25519 key pair to `path` (0600) and `path`.pub; return (pub path, key id)."""
+    pub = path.with_name(path.name + ".pub")
+    for p in (path, pub):
+        if p.exists() or p.is_symlink():
+            raise AttestError(f"{p}: exists; keygen never overwrites a key (move it away first)")
+    signer = CryptoSigner.generate_ed25519()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(signer.private_bytes)
+        pub.write_bytes(_public_pem(signer))
+    except OSError as e:
+        raise AttestError(f"{e.filename or path}: cannot write the key: {e.strerror or e}") from e
+    return pub, signer.public_key.keyid
+
+
+def _public_pem(signer: CryptoSigner) -> bytes:
+    return load_pem_private_key(signer.private_bytes, None).public_key().public_bytes(
+        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        if path.stat().st_size > MAX_KEY_BYTES:
+            raise AttestError(f"{path}: {what} is larger than {MAX_KEY_BYTES} bytes; not a key")
+        return path.read_bytes()
+    except OSError as e:
+        raise AttestError(f"{path}: cannot read the {what}: {e.strerror or e}") from e
+
+
+def load_signer(path: Path) -> Signer:
+    """The signer of a private key file written by `keygen` (any Ed25519 PKCS#8 PEM), or of the
+    user's OpenPGP key in their gpg keyring when `path` is `gpg:FINGERPRINT`."""
+    if str(path).startswith("gpg:"):
+        from rebuildx.trust.attest.gpgkeys import gpg_signer
+
+        return gpg_signer(str(path)[4:])
+    data = _read(path, "private key")
+    try:
+        private = load_pem_private_key(data, None)
+    except Exception as e:  # ValueError, TypeError (encrypted), UnsupportedAlgorithm
+        raise AttestError(f"{path}: not an unencrypted PKCS#8 PEM private key ({type(e).__name__}: {e})") from e
+    if not isinstance(private, Ed25519PrivateKey):
+        raise AttestError(f"{path}: a {type(private).__name__}; attestations are signed with Ed25519 keys")
+    return CryptoSigner(private)
+
+
+def load_public(path: Path) -> Key:
+    """A trusted public key: Ed25519 in PEM, or an armored OpenPGP public key export (gpgkeys)."""
+    data = _read(path, "public key")
+    if data.lstrip().startswith(b"-----BEGIN PGP PUBLIC KEY BLOCK-----"):
+        from rebuildx.trust.attest.gpgkeys import armored_key
+
+        return armored_key(path, data)
+    try:
+        public = load_pem_public_key(data)
+    except Exception as e:  # cryptography raises several kinds for a bad PEM
+        raise AttestError(f"{path}: not a public key in PEM ({type(e).__name__}: {e})") from e
+    if not isinstance(public, Ed25519PublicKey):
+        raise AttestError(f"{path}: a {type(public).__name__}; only Ed25519 keys are trusted")
+    return SSlibKey.from_crypto(public)
+
+
+def load_trusted(paths: list[Path]) -> dict[str, Key]:
+    """Trusted keys by key id: a key given twice counts once."""
+    keys: dict[str, Key] = {}
+    for p in paths:
+        key = load_public(p)
+        keys[key.keyid] = key
+    return keys
