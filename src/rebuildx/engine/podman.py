@@ -138,8 +138,9 @@ class PodmanEngine:
         """Run one podman (or tar) command in its own process group, its stderr into the log."""
         logf.write(("$ " + " ".join(argv) + "\n").encode())
         logf.flush()
-        proc = subprocess.Popen(argv, cwd=self.workspace.root, env=self._env, stdout=subprocess.PIPE,
-                                stderr=logf, start_new_session=True)
+        captured = not (len(argv) > 1 and argv[1] == "build")  # a build's output goes to the log as it comes
+        proc = subprocess.Popen(argv, cwd=self.workspace.root, env=self._env,
+                                stdout=subprocess.PIPE if captured else logf, stderr=logf, start_new_session=True)
         with self._lock:
             self._running.add(proc)
         try:
@@ -153,9 +154,7 @@ class PodmanEngine:
         finally:
             with self._lock:
                 self._running.discard(proc)
-        text = out.decode("utf-8", "replace")
-        if len(argv) > 1 and argv[1] == "build":
-            logf.write(text.encode())
+        text = out.decode("utf-8", "replace") if out else ""
         if check and proc.returncode != 0:
             raise BuildError(f"{' '.join(argv[:2])} exited {proc.returncode}")
         return text
