@@ -2,7 +2,8 @@
 
 Per package: compute its input key (inputs.py); keep a valid out/ entry whose recorded key is
 unchanged; else build into a temporary directory and install it (outputs.py); record every
-attempt (state.py). The scheduler (scheduler.py) decides what runs when.
+attempt (state.py). The scheduler (scheduler.py) decides what runs when, and on which of the
+run's builders (placement.py): one engine, or several (`FarmMember`s), each an `Engine`.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import enum
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rebuildx.engine.base import BuildOutcome, BuildRequest, Engine
+from rebuildx.engine.builders import BuilderSpec, farm_identity, probe_builder
 from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.errors import RebuildxError
 from rebuildx.build.inputs import directory_digest, input_key
@@ -23,7 +25,8 @@ from rebuildx.stagex.model import DEFAULT_PLATFORM, Package
 from rebuildx.build.outputs import (clean_leftovers, foreign_entries, install, new_build_dir, out_digest,
                               recorded_entry_ok, remove_entry, workspace_lock)
 from rebuildx.stagex.plan import Plan, make_plan
-from rebuildx.build.scheduler import Listener, run_schedule
+from rebuildx.build.placement import Farm, Fault, FaultPolicy, speed_factors
+from rebuildx.build.scheduler import Listener, run_on_farm
 from rebuildx.state.history import History
 from rebuildx.stagex.tree import Tree
 from rebuildx.workspace import Workspace
@@ -46,10 +49,18 @@ class BuildResult:
     log: Path | None = None
     error: str | None = None
     blocked_by: str | None = None
+    builder: str | None = None  # the builder that ran it (None: up to date, nothing ran)
+    builder_down: bool = False  # it failed because its builder stopped answering
 
     @property
     def ok(self) -> bool:
         return self.status in (Status.BUILT, Status.UP_TO_DATE)
+
+    @property
+    def fault(self) -> Fault:
+        if self.ok:
+            return Fault.NONE
+        return Fault.DOWN if self.builder_down else Fault.FAILED
 
 
 @dataclass(frozen=True)
@@ -60,12 +71,25 @@ class BuildOptions:
     force: bool = False  # rebuild the selection even when up to date
     only: bool = False  # the selection alone, not its closure
     platform: str = DEFAULT_PLATFORM
+    rounds: int = 1  # 2: build each selected package a second time and compare (verify/rounds.py)
+    faults: FaultPolicy = FaultPolicy()
+
+
+@dataclass(frozen=True)
+class FarmMember:
+    """One builder of a run: its name (in reports and the state DB), its engine, its slots."""
+
+    name: str
+    engine: Engine
+    jobs: int = 1
 
 
 @dataclass
 class BuildReport:
     plan: Plan
     results: list[BuildResult] = field(default_factory=list)
+    lost: list[BuildResult] = field(default_factory=list)  # attempts that ran again elsewhere
+    down: list[str] = field(default_factory=list)  # builders that stopped answering during the run
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status is status)
@@ -87,12 +111,17 @@ def default_jobs() -> int:
 
 
 class Builder:
-    """Builds single packages of one tree into one workspace, through one engine."""
+    """Builds single packages of one tree into one workspace, through one engine or one of
+    `engines` (by builder name); `engine` computes the command line of the input key, which
+    does not depend on where a package builds."""
 
     def __init__(self, workspace: Workspace, tree: Tree, engine: Engine, history: History,
-                 engine_identity: str, options: BuildOptions, forced: Iterable[str] = ()) -> None:
+                 engine_identity: str, options: BuildOptions, forced: Iterable[str] = (),
+                 engines: Mapping[str, Engine] | None = None, probe: bool = False) -> None:
         self.ws, self.tree, self.engine, self.history = workspace, tree, engine, history
         self.engine_identity, self.options, self.forced = engine_identity, options, set(forced)
+        self.engines = dict(engines or {"default": engine})
+        self.probe = probe  # after a failure, ask the builder whether it still answers
         self._dir_digests: dict[str, str] = {}
 
     def key(self, package: Package) -> str:
@@ -107,16 +136,24 @@ class Builder:
     def _request(self, package: Package, dest: Path) -> BuildRequest:
         return BuildRequest(package, dest, self.options.platform, no_cache=self.options.cold)
 
-    def build(self, name: str) -> BuildResult:
-        """Build one package; whatever goes wrong is that package's FAILED result, with the cause."""
+    def build(self, name: str, builder: str = "default") -> BuildResult:
+        """Build one package on `builder`; whatever goes wrong is that package's FAILED result,
+        with the cause, and `builder_down` when the builder then does not answer a probe."""
         try:
-            return self._build(name)
+            result = self._build(name, builder)
         except (RebuildxError, OSError) as e:
             self.history.record_build(name, input_key=None, ok=False, digest=None, seconds=0.0,
-                                      engine=self.engine_identity, log="", error=str(e))
-            return BuildResult(name, Status.FAILED, error=f"{type(e).__name__}: {e}")
+                                      engine=self.engine_identity, log="", error=str(e), builder=builder)
+            result = BuildResult(name, Status.FAILED, error=f"{type(e).__name__}: {e}", builder=builder)
+        if result.ok or not self.probe:
+            return result
+        answers = getattr(self.engines[builder], "answers", None)
+        if answers is None or answers():
+            return result
+        return replace(result, builder_down=True,
+                       error=f"builder {builder} stopped answering ({result.error})")
 
-    def _build(self, name: str) -> BuildResult:
+    def _build(self, name: str, builder: str) -> BuildResult:
         package = self.tree.packages[name]
         key = self.key(package)
         record = self.history.out_record(name)
@@ -124,13 +161,13 @@ class Builder:
             digest = recorded_entry_ok(self.ws, self.history, name)
             if digest:
                 self.history.record_build(name, input_key=key, ok=True, digest=digest, seconds=None,
-                                          engine=self.engine_identity, log="", error=None)
+                                          engine=self.engine_identity, log="", error=None, builder=None)
                 return BuildResult(name, Status.UP_TO_DATE, digest)
         dest = new_build_dir(self.ws, name)
         started = time.time()
         try:
             try:
-                outcome = self.engine.build(self._request(package, dest))
+                outcome = self.engines[builder].build(self._request(package, dest))
             except OSError as e:  # the engine's own I/O (staging fetch/, logs): this package fails
                 outcome = BuildOutcome(name, False, time.time() - started, self.ws.logs / f"{name}.log",
                                        f"{type(e).__name__}: {e}")
@@ -145,9 +182,10 @@ class Builder:
         size = _entry_bytes(self.ws.out_entry(name)) if digest else None
         self.history.record_build(name, input_key=key, ok=digest is not None, digest=digest,
                                   seconds=outcome.seconds, engine=self.engine_identity,
-                                  log=str(outcome.log), error=error, started=started, size=size)
+                                  log=str(outcome.log), error=error, started=started, size=size,
+                                  builder=builder)
         status = Status.BUILT if digest else Status.FAILED
-        return BuildResult(name, status, digest, outcome.seconds, outcome.log, error)
+        return BuildResult(name, status, digest, outcome.seconds, outcome.log, error, builder=builder)
 
 
 def _entry_bytes(layout: Path) -> int:
@@ -202,9 +240,11 @@ def _require_deps_in_out(workspace: Workspace, plan: Plan) -> None:
 
 def run_build(workspace: Workspace, tree: Tree, words: Iterable[str], options: BuildOptions,
               engine: Engine, engine_identity: str, *, listener: Listener | None = None,
-              before: Callable[[Plan], None] | None = None) -> BuildReport:
+              before: Callable[[Plan], None] | None = None, farm: Sequence[FarmMember] = ()) -> BuildReport:
     """Plan the selection, then build it: cold, resumed, or incremental as `options` say.
-    `before(plan)` runs first (the fetch step), so a missing source stops everything early."""
+    `before(plan)` runs first (the fetch step), so a missing source stops everything early.
+    With `farm`, the builds run on its members (`engine` only computes command lines); else on
+    `engine`, `options.jobs` at a time."""
     history = History(workspace)
     durations = history.durations()
     plan = make_plan(tree, words, platform=options.platform, weights=durations or None, only=options.only)
@@ -224,18 +264,45 @@ def run_build(workspace: Workspace, tree: Tree, words: Iterable[str], options: B
             for name in plan.names:
                 remove_entry(workspace, history, name)
         forced = plan.names if options.cold else (plan.selected if options.force else ())
-        builder = Builder(workspace, tree, engine, history, engine_identity, options, forced)
+        members = list(farm) or [FarmMember("default", engine, options.jobs)]
+        engines = {m.name: m.engine for m in members}
+        builder = Builder(workspace, tree, engine, history, engine_identity, options, forced, engines,
+                          probe=len(members) > 1)
         weight = (lambda n: durations.get(n, 1.0))
         priority = plan.graph.remaining_path(set(plan.names), weight)
-        schedule = run_schedule(plan.names, plan.graph.deps, builder.build, lambda r: r.ok,
-                                jobs=options.jobs, priority=priority, keep_going=options.keep_going,
-                                listener=listener, abort=getattr(engine, "cancel", None))
-    report = BuildReport(plan)
+        schedule = run_on_farm(
+            plan.names, plan.graph.deps, builder.build, lambda r: r.fault,
+            Farm({m.name: m.jobs for m in members}, speed_factors(history.builder_durations()), options.faults),
+            priority=priority, keep_going=options.keep_going, listener=listener,
+            abort=lambda: _cancel(members), probe=lambda b: _answers(engines[b]))
+    report = BuildReport(plan, lost=[r for rs in schedule.retried.values() for r in rs], down=schedule.down)
     for name in plan.names:
         if name in schedule.results:
             report.results.append(schedule.results[name])
         elif name in schedule.blocked:
             report.results.append(BuildResult(name, Status.BLOCKED, blocked_by=schedule.blocked[name]))
         else:
-            report.results.append(BuildResult(name, Status.NOT_STARTED))
+            why = f"builders {', '.join(sorted(set(schedule.down)))} stopped answering" if schedule.down else None
+            report.results.append(BuildResult(name, Status.NOT_STARTED, error=why))
     return report
+
+
+def _cancel(members: Sequence[FarmMember]) -> None:
+    for m in members:
+        cancel = getattr(m.engine, "cancel", None)
+        if cancel:
+            cancel()
+
+
+def _answers(engine: Engine) -> bool:
+    answers = getattr(engine, "answers", None)
+    return bool(answers()) if answers else True
+
+
+def connect_farm(workspace: Workspace, specs: Sequence[BuilderSpec], *,
+                 timeout: float | None = None) -> tuple[list[FarmMember], str]:
+    """The builders of `specs`, each checked as doctor checks the local engine (an EngineError
+    naming the first that cannot build), and the run's engine identity."""
+    infos = [probe_builder(spec) for spec in specs]
+    members = [FarmMember(s.name, BuildxEngine(workspace, timeout=timeout, builder=s), s.jobs) for s in specs]
+    return members, farm_identity(infos)

@@ -23,6 +23,7 @@ class BuildRequest:
     dest: Path
     platform: str = DEFAULT_PLATFORM  # for packages that do not pin their platforms
     no_cache: bool = False
+    log_suffix: str = ""  # the log is logs/<package><suffix>.log (".round2" for a second round)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from rebuildx.engine.base import BuildOutcome, BuildRequest
+from rebuildx.engine.builders import DEFAULT, BuilderSpec, answers, builder_env
 from rebuildx.errors import BuildError, RebuildxError, TreeError
 from rebuildx.stagex.model import Package
 from rebuildx.proc import stop_group
@@ -172,13 +173,17 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 
 class BuildxEngine:
-    """Builds with the local Docker's default buildx builder (containerd image store)."""
+    """Builds with the local Docker's default buildx builder (containerd image store), or with
+    the builder `builder` names (engine/builders.py): the command line stays the same, only the
+    environment (DOCKER_HOST, DOCKER_CONTEXT) and `--builder` say where it runs."""
 
     name = "buildx"
 
-    def __init__(self, workspace: Workspace, *, timeout: float | None = None) -> None:
+    def __init__(self, workspace: Workspace, *, timeout: float | None = None,
+                 builder: BuilderSpec | None = None) -> None:
         self.workspace = workspace
         self.timeout = timeout
+        self.builder = builder or DEFAULT
         self._running: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
 
@@ -195,7 +200,7 @@ class BuildxEngine:
     def build(self, request: BuildRequest) -> BuildOutcome:
         package, ws = request.package, self.workspace
         ws.logs.mkdir(parents=True, exist_ok=True)
-        log = ws.logs / f"{package.full_name}.log"
+        log = ws.logs / f"{package.full_name}{request.log_suffix}.log"
         start = time.monotonic()
         try:
             stage_fetch_dir(ws, package)
@@ -205,12 +210,21 @@ class BuildxEngine:
             return BuildOutcome(package.full_name, False, time.monotonic() - start, log, str(e))
         return BuildOutcome(package.full_name, True, time.monotonic() - start, log)
 
+    def answers(self) -> bool:
+        """Does the builder answer now? (A failed build on a builder that does not is no verdict
+        on the package.)"""
+        return answers(self.builder)
+
     def _run(self, argv: list[str], dest: Path, log: Path) -> None:
         """`docker buildx build … | tar -C dest -mx`, as the Makefile pipes it."""
+        argv = [*argv[:3], *self.builder.buildx_args(), *argv[3:]]
         with open(log, "wb") as logf:
+            if self.builder is not DEFAULT:
+                logf.write(f"# builder {self.builder.name}\n".encode())
             logf.write(("$ " + " ".join(argv) + "\n").encode())
             logf.flush()
-            build = subprocess.Popen([*_DIE_WITH_US, *argv], cwd=self.workspace.root, env=build_env(),
+            build = subprocess.Popen([*_DIE_WITH_US, *argv], cwd=self.workspace.root,
+                                     env=build_env(builder_env(self.builder)),
                                      stdout=subprocess.PIPE, stderr=logf, start_new_session=True)
             tar = subprocess.Popen([*_DIE_WITH_US, "tar", "-C", str(dest), "-mx"], stdin=build.stdout,
                                    stderr=logf, start_new_session=True)

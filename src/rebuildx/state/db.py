@@ -58,7 +58,12 @@ def script(conn: sqlite3.Connection, sql: str) -> None:
             conn.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_base]
+def _m2_builder(conn: sqlite3.Connection) -> None:
+    """Which builder ran each build (several builders: `--builder`); NULL before, or when nothing ran."""
+    conn.execute("ALTER TABLE builds ADD COLUMN builder TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_base, _m2_builder]
 
 
 def connect(workspace: Workspace) -> sqlite3.Connection:

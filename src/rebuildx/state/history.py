@@ -36,11 +36,12 @@ class History:
 
     def record_build(self, package: str, *, input_key: str | None, ok: bool, digest: str | None,
                      seconds: float | None, engine: str, log: str, error: str | None,
-                     started: float | None = None, size: int | None = None) -> None:
+                     started: float | None = None, size: int | None = None, builder: str | None = None) -> None:
         self._exec(
-            "INSERT INTO builds (package, input_key, ok, digest, seconds, started, engine, log, error, bytes)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (package, input_key, int(ok), digest, seconds, started or time.time(), engine, log, error, size))
+            "INSERT INTO builds (package, input_key, ok, digest, seconds, started, engine, log, error, bytes,"
+            " builder) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (package, input_key, int(ok), digest, seconds, started or time.time(), engine, log, error, size,
+             builder))
 
     def sizes(self) -> dict[str, int]:
         """The size of each package's latest successful out/ entry, in bytes."""
@@ -52,6 +53,19 @@ class History:
         rows = self._exec(
             "SELECT package, seconds FROM builds WHERE ok = 1 AND seconds IS NOT NULL ORDER BY id")
         return {package: seconds for package, seconds in rows}
+
+    def builder_durations(self, last: int = 2000) -> list[tuple[str, str, float]]:
+        """(package, builder, seconds) of the latest `last` successful builds that ran somewhere:
+        what per-builder speed is learned from (placement.speed_factors)."""
+        rows = self._exec("SELECT package, builder, seconds FROM builds WHERE ok = 1 AND seconds > 0 AND "
+                          "builder IS NOT NULL ORDER BY id DESC LIMIT ?", (last,))
+        return [(p, b, s) for p, b, s in rows]
+
+    def builders_of(self, packages: list[str]) -> dict[str, str]:
+        """The builder of each package's latest successful build that ran (for reports)."""
+        rows = self._exec("SELECT package, builder FROM builds WHERE ok = 1 AND builder IS NOT NULL ORDER BY id")
+        wanted = set(packages)
+        return {p: b for p, b in rows if p in wanted}
 
     def engine_of(self, package: str, input_key: str) -> str | None:
         """The engine identity of the latest successful build of `package` with `input_key`."""
