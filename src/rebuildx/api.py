@@ -32,7 +32,8 @@ from rebuildx.workspace import Workspace
 # The steps load where a use case needs them, so that `plan` starts without an HTTP client, a
 # registry client or a terminal library (bench/plan.py times it as a whole process).
 if TYPE_CHECKING:
-    from rebuildx.build.run import BuildOptions, BuildReport
+    from rebuildx.build.run import BuildOptions, BuildReport, FarmMember
+    from rebuildx.engine.builders import BuilderSpec
     from rebuildx.compare.verdicts import Comparison
     from rebuildx.doctor.preflight import DoctorReport
     from rebuildx.fetch import FetchOptions, FetchReport, Progress
@@ -48,8 +49,8 @@ if TYPE_CHECKING:
     from securesystemslib.signer import Signer
 
 
-__all__ = ["CompareResult", "Events", "FetchResult", "PlanResult", "SignRequest", "SignaturesRequest", "VerifyOutcome",
-           "VerifyRequest", "build", "check_signatures", "compare", "digests", "doctor", "explain", "fetch", "open_tree",
+__all__ = ["BuilderCheck", "CompareResult", "Events", "FetchResult", "PlanResult", "SignRequest", "SignaturesRequest", "VerifyOutcome",
+           "VerifyRequest", "build", "builder_specs", "builders", "check_signatures", "compare", "digests", "doctor", "explain", "fetch", "open_tree",
            "plan", "sign_signatures", "status", "verify",
            "attest_check", "attest_keygen", "attest_publish", "attest_signer", "attest_verify", "attestations_dir"]
 
@@ -195,7 +196,7 @@ def _before(run: _Run, tree: Tree, ws: Workspace, options: BuildOptions, sources
         events.checked(run.doctor)
         require_healthy(run.doctor)
         _fetch_first(ws, plan, sources, events)
-        events.planned(plan, History(ws).durations(), options.jobs)
+        events.planned(plan, History(ws).durations(), sum(b.jobs for b in options.builders) or options.jobs)
 
     return before
 
@@ -224,11 +225,26 @@ def build(tree: Tree, selection: Sequence[str] = (), options: BuildOptions | Non
     from rebuildx.fetch import FetchOptions
 
     options, sources = options or BuildOptions(), sources or FetchOptions()
-    builder, identity, ws = _engine(Workspace(tree.root), engine)
+    if options.builders and engine != "buildx":
+        raise RebuildxError(f"--builder names BuildKit builders: it does not go with --engine {engine}")
+    farm: list[FarmMember] = []
+    if options.builders:
+        ws = Workspace(tree.root)
+        builder, identity, farm = _engines(ws, options.builders, options.jobs)
+    else:
+        builder, identity, ws = _engine(Workspace(tree.root), engine)
     run = _Run(tree.root, None)
     try:
         report = run_build(ws, tree, selection, options, builder, identity, listener=events,
-                           before=_before(run, tree, ws, options, sources, events, release=None, engine=engine))
+                           before=_before(run, tree, ws, options, sources, events, release=None, engine=engine),
+                           farm=farm)
+        _tell_down(report, events)
+        if options.rounds > 1:
+            from rebuildx.build.run import FarmMember
+            from rebuildx.verify.rounds import second_round
+
+            report.rounds = second_round(ws, tree, report, farm or [FarmMember("default", builder, options.jobs)],
+                                         options)
     except BusyError:
         raise  # another build holds the workspace: nothing failed
     except RebuildxError as e:  # doctor, fetch, --cold refusal: still worth a bundle
@@ -237,6 +253,63 @@ def build(tree: Tree, selection: Sequence[str] = (), options: BuildOptions | Non
     if not report.ok:
         run.bundle(events, report=report)
     return report
+
+
+def _engines(ws: Workspace, builders: Sequence[BuilderSpec], jobs: int) -> tuple[Any, str, list[FarmMember]]:
+    """The engine, its identity, and the farm of a run: the local Docker, or the builders named."""
+    from rebuildx.build.run import connect_farm
+    from rebuildx.engine.buildx import BuildxEngine
+    from rebuildx.engine.check import require_engine
+
+    if not builders:
+        return BuildxEngine(ws), require_engine().identity, []
+    farm, identity = connect_farm(ws, builders)
+    return farm[0].engine, identity, farm
+
+
+def _rebased(engine: Any, farm: list[FarmMember], ws: Workspace) -> tuple[Any, list[FarmMember]]:
+    """The same engines, writing into `ws` (the checkout, known only after the engines were checked)."""
+    from rebuildx.build.run import FarmMember
+    from rebuildx.engine.buildx import BuildxEngine
+
+    farm = [FarmMember(m.name, BuildxEngine(ws, builder=m.spec), m.jobs, m.spec) for m in farm]
+    return (farm[0].engine if farm else BuildxEngine(ws)), farm
+
+
+def _tell_down(report: BuildReport, events: Events) -> None:
+    for name in dict.fromkeys(report.down):
+        lost = [r.package for r in report.lost if r.builder == name]
+        events.warning(f"builder {name} stopped answering; marked down, probed again later; "
+                       f"{len(lost)} build(s) ran again elsewhere ({', '.join(lost) or 'none'})")
+
+
+def builder_specs(specs: Sequence[str] = (), files: Sequence[Path] = ()) -> tuple[BuilderSpec, ...]:
+    """The builders of `--builder` SPECs and builders files (none: the local Docker); a bad one is
+    an EngineError naming it."""
+    from rebuildx.engine.builders import resolve_builders
+
+    return tuple(resolve_builders(list(specs), list(files)))
+
+
+def builders(specs: Sequence[BuilderSpec]) -> list[BuilderCheck]:
+    """Each builder with doctor's engine checks run against it (answers, versions, image store)."""
+    from rebuildx.engine.builders import probe_builder
+    from rebuildx.errors import EngineError
+
+    out = []
+    for spec in specs:
+        try:
+            out.append(BuilderCheck(spec, probe_builder(spec).identity, None))
+        except EngineError as e:
+            out.append(BuilderCheck(spec, None, str(e)))
+    return out
+
+
+@dataclass(frozen=True)
+class BuilderCheck:
+    spec: BuilderSpec
+    identity: str | None  # what it runs, when it can build
+    problem: str | None  # why it cannot, with the fix
 
 
 # digests and compare ------------------------------------------------------------------------
@@ -304,6 +377,8 @@ class VerifyRequest:
     engine: str = "buildx"  # podman: built again with Podman and compared by content (verify_content)
     sigs: str | None = None  # also check the maintainers' signatures from here (see check_signatures)
     keyrings: tuple[Path, ...] = ()
+    builders: tuple[BuilderSpec, ...] = ()  # none: the local Docker
+    rounds: int = 1  # 2: each selected package built twice, UNSTABLE when the two differ
 
 
 @dataclass
@@ -326,8 +401,6 @@ def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
     from rebuildx import exitcodes
     from rebuildx.build.run import BuildOptions
     from rebuildx.compare.published import load_published
-    from rebuildx.engine.buildx import BuildxEngine
-    from rebuildx.engine.check import require_engine
     from rebuildx.verify.deps import dep_source
     from rebuildx.verify.explain import explain_mismatches, published_image_spec
     from rebuildx.verify.report import write_report
@@ -337,24 +410,29 @@ def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
     from rebuildx.verify.run import VerifyOptions, verify_closure, verify_published_deps
 
     release_tuple(request.release)
-    info = require_engine()
+    probe_ws = Workspace(request.tree_dir)  # the engines only need it for logs, once the checkout exists
+    engine, identity, farm = _engines(probe_ws, request.builders, request.jobs)
     checkout = prepare(request.tree_dir, request.release, repo=request.repo, allow_dirty=request.allow_dirty)
     published = load_published(checkout.root, (f"git:{checkout.commit}", *request.published), request.release)
     ws = Workspace(checkout.root)
     tree = load_tree(checkout.root)
-    options = VerifyOptions(selection=request.selection, jobs=request.jobs, platform=request.platform)
+    options = VerifyOptions(selection=request.selection, jobs=request.jobs, platform=request.platform,
+                            rounds=request.rounds)
     build_options = BuildOptions(jobs=request.jobs, cold=True, platform=request.platform)
     run = _Run(checkout.root, request.release)
     before = _before(run, tree, ws, build_options, request.sources or FetchOptions(), events,
                      release=None if request.allow_dirty else request.release)
-    engine = BuildxEngine(ws)
+    engine, farm = _rebased(engine, farm, ws)
     try:
         if request.deps == "published":
-            result = verify_published_deps(checkout, published, options, engine, info.identity,
-                                           dep_source(request.deps_from), before=before, listener=events)
+            result = verify_published_deps(checkout, published, options, engine, identity,
+                                           dep_source(request.deps_from), before=before, listener=events,
+                                           farm=farm)
         else:
-            result = verify_closure(checkout, published, options, engine, info.identity, before=before,
-                                    listener=events)
+            result = verify_closure(checkout, published, options, engine, identity, before=before,
+                                    listener=events, farm=farm)
+        if result.build:
+            _tell_down(result.build, events)
     except BusyError:
         raise
     except RebuildxError as e:  # doctor, fetch, published deps: still worth a bundle
@@ -366,7 +444,8 @@ def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
     signatures = _verify_signatures(request, checkout.root, result.extra, events) if request.sigs else None
     path = write_report(result, request.report_path or ws.state_dir / "reports" / f"verify-{request.release}.json")
     if result.comparison.exit_code != exitcodes.OK:
-        mismatched = [v.package for v in result.comparison.verdicts if v.verdict is Verdict.MISMATCH]
+        mismatched = [v.package for v in result.comparison.verdicts if v.verdict in (Verdict.MISMATCH,
+                                                                                      Verdict.UNSTABLE)]
         run.bundle(events, report=result.build,
                    error=f"MISMATCH: {', '.join(mismatched)} (see {path})" if mismatched else None)
     return VerifyOutcome(checkout, result.comparison, result.build, path, result.extra.get("explanations", {}),

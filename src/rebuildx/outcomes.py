@@ -2,7 +2,8 @@
 come back as these enums).
 
 Built-but-different (MISMATCH) is never confused with did-not-build (FAILED) or not-there
-(NOT_BUILT, UNPUBLISHED), as in rebuilderd.
+(NOT_BUILT, UNPUBLISHED), as in rebuilderd. UNSTABLE: two builds of the same inputs (`--rounds 2`)
+differ, so the package is not reproducible whatever the published digest says.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ class Verdict(enum.Enum):
     NOT_BUILT = "NOT_BUILT"
     UNPUBLISHED = "UNPUBLISHED"
     FAILED = "FAILED"
+    UNSTABLE = "UNSTABLE"
 
 
 class ContentVerdict(enum.Enum):

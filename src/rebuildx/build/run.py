@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from rebuildx.engine.base import BuildOutcome, BuildRequest, Engine
 from rebuildx.engine.builders import BuilderSpec, farm_identity, probe_builder
@@ -72,6 +73,7 @@ class BuildOptions:
     only: bool = False  # the selection alone, not its closure
     platform: str = DEFAULT_PLATFORM
     rounds: int = 1  # 2: build each selected package a second time and compare (verify/rounds.py)
+    builders: tuple[BuilderSpec, ...] = ()  # none: the local Docker, `jobs` at a time
     faults: FaultPolicy = FaultPolicy()
 
 
@@ -82,6 +84,7 @@ class FarmMember:
     name: str
     engine: Engine
     jobs: int = 1
+    spec: BuilderSpec | None = None  # how it was named (--builder), when it was
 
 
 @dataclass
@@ -90,6 +93,7 @@ class BuildReport:
     results: list[BuildResult] = field(default_factory=list)
     lost: list[BuildResult] = field(default_factory=list)  # attempts that ran again elsewhere
     down: list[str] = field(default_factory=list)  # builders that stopped answering during the run
+    rounds: dict[str, Any] = field(default_factory=dict)  # package -> verify.rounds.RoundResult (--rounds 2)
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status is status)
@@ -304,5 +308,5 @@ def connect_farm(workspace: Workspace, specs: Sequence[BuilderSpec], *,
     """The builders of `specs`, each checked as doctor checks the local engine (an EngineError
     naming the first that cannot build), and the run's engine identity."""
     infos = [probe_builder(spec) for spec in specs]
-    members = [FarmMember(s.name, BuildxEngine(workspace, timeout=timeout, builder=s), s.jobs) for s in specs]
+    members = [FarmMember(s.name, BuildxEngine(workspace, timeout=timeout, builder=s), s.jobs, s) for s in specs]
     return members, farm_identity(infos)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from rebuildx import exitcodes
-from rebuildx.cli.options import engine_option, platform_option, sources_options, tree_option
+from rebuildx.cli.options import builder_options, engine_option, platform_option, rounds_option, sources_options, tree_option
 
 
 @click.command()
@@ -23,9 +23,12 @@ from rebuildx.cli.options import engine_option, platform_option, sources_options
 @platform_option
 @engine_option
 @sources_options
+@builder_options
+@rounds_option
 def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bool, keep_going: bool,
           force: bool, only: bool, platform: str, engine: str, sources_dir: Path | None,
-          mirrors: tuple[str, ...]) -> None:
+          mirrors: tuple[str, ...], builder_specs: tuple[str, ...], builders_files: tuple[Path, ...],
+          rounds: int) -> None:
     """Fetch the sources of SELECTION (default: all) and its dependency closure, then build it
     into out/ exactly as StageX's make does."""
     from rebuildx import api
@@ -35,13 +38,32 @@ def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bo
 
     tree = api.open_tree(tree_dir)
     options = BuildOptions(jobs=jobs or default_jobs(), cold=cold, keep_going=keep_going, force=force,
-                           only=only, platform=platform)
+                           only=only, platform=platform, rounds=rounds,
+                           builders=api.builder_specs(builder_specs, builders_files) if builder_specs or
+                           builders_files else ())
     with TerminalEvents() as events:
         report = api.build(tree, selection, options, FetchOptions(sources_dir=sources_dir, mirrors=mirrors),
                            events=events, engine=engine)
     summarise(report)
+    unstable = summarise_rounds(report.rounds) if rounds > 1 else 0
     if not report.ok:
         sys.exit(exitcodes.FAILED)
+    if unstable:
+        sys.exit(exitcodes.UNSTABLE)
+
+
+def summarise_rounds(rounds: dict) -> int:  # package -> verify.rounds.RoundResult
+    """One line per package whose two rounds differ or whose second round failed; the count of
+    UNSTABLE ones."""
+    unstable = [r for r in rounds.values() if r.unstable]
+    failed = [r for r in rounds.values() if r.second is None]
+    click.echo(f"rounds: {len(rounds)} packages built twice: {len(rounds) - len(unstable) - len(failed)} stable, "
+               f"{len(unstable)} UNSTABLE, {len(failed)} failed in round 2")
+    for r in unstable:
+        click.echo(f"UNSTABLE {r.package}: {r.note()}", err=True)
+    for r in failed:
+        click.echo(f"round 2 of {r.package} failed: {r.error}", err=True)
+    return len(unstable)
 
 
 def summarise(report) -> None:  # api.BuildReport
@@ -53,10 +75,13 @@ def summarise(report) -> None:  # api.BuildReport
     click.echo(f"{len(report.results)} packages: {counts}")
     for r in report.results:
         if r.status is Status.FAILED:
-            click.echo(f"FAILED {r.package}: {r.error}", err=True)
+            on = f" on {r.builder}" if r.builder not in (None, "default") else ""
+            click.echo(f"FAILED {r.package}{on}: {r.error}", err=True)
             for line in tail_lines(r.log, 15) if r.log else []:
                 click.echo(f"  | {line}", err=True)
             if r.log:
                 click.echo(f"  whole log: {r.log}", err=True)
         elif r.status is Status.BLOCKED:
             click.echo(f"BLOCKED {r.package}: its dep {r.blocked_by} failed", err=True)
+        elif r.status is Status.NOT_STARTED and r.error:
+            click.echo(f"NOT STARTED {r.package}: {r.error}", err=True)

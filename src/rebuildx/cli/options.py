@@ -38,3 +38,19 @@ def console():  # -> rich.console.Console
     from rich.console import Console
 
     return Console(soft_wrap=True)
+
+
+def builder_options(f):
+    """`--builder SPEC` (repeatable) and `--builders-file FILE`: the BuildKit builders to build on."""
+    f = click.option("--builders-file", "builders_files", multiple=True,
+                     type=click.Path(dir_okay=False, path_type=Path),
+                     help="A TOML file of [[builder]] tables (host, context or buildx; jobs; name).")(f)
+    return click.option("--builder", "builder_specs", multiple=True, metavar="SPEC",
+                        help="Build on this builder (repeatable): unix://, tcp:// or ssh:// DOCKER_HOST, "
+                             "context:NAME, buildx:NAME or default, with ,jobs=N and ,name=LABEL "
+                             "(docs/builders.md).")(f)
+
+
+rounds_option = click.option("--rounds", type=click.IntRange(min=1, max=2), default=1, show_default=True,
+                             help="2: build each selected package twice (another builder when there are "
+                                  "several, never from cache) and call it UNSTABLE when the two differ.")

@@ -109,6 +109,8 @@ class TerminalEvents(Events):
             took = time.monotonic() - self.began.get(name, time.monotonic())
             self.ended[name] = (result.status.value, took)
         digest = f" {result.digest}" if getattr(result, "digest", None) else ""
+        if getattr(result, "builder", None) not in (None, "default"):
+            digest = f" on {result.builder}{digest}"
         eta = self.eta() if not self.live else None
         left = f" · ETA {eta / 60:.1f} min" if eta is not None else ""
         self._say(f"{result.status.value:<10} {name} ({took:.1f} s){digest}{left}")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from rebuildx.cli.options import console as make_console, engine_option, platform_option, sources_options
+from rebuildx.cli.options import (builder_options, console as make_console, engine_option, platform_option,
+                                  rounds_option, sources_options)
 from rebuildx.stagex.checkout import DEFAULT_REPO
 
 
@@ -53,11 +54,14 @@ def _tree_dir(tree: Path | None) -> Path:
 @platform_option
 @engine_option
 @sources_options
+@builder_options
+@rounds_option
 def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo: str | None,
            allow_dirty: bool, jobs: int | None, deps: str, deps_from: str, explain_from: str | None,
            no_explain: bool, published_specs: tuple[str, ...], report_path: Path | None, junit: Path | None,
            attest_key: Path | None, platform: str, engine: str, sources_dir: Path | None,
-           mirrors: tuple[str, ...], sigs: str | None, keyrings: tuple[Path, ...]) -> None:
+           mirrors: tuple[str, ...], sigs: str | None, keyrings: tuple[Path, ...],
+           builder_specs: tuple[str, ...], builders_files: tuple[Path, ...], rounds: int) -> None:
     """Reproduce RELEASE: check out, fetch, build cold, write digests, compare with the release's
     published digests. SELECTION (default: everything) is built with its closure."""
     from rebuildx import api
@@ -71,7 +75,8 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
         allow_dirty=allow_dirty, jobs=jobs or default_jobs(), deps=deps, deps_from=deps_from,
         explain_from=explain_from, explain=not no_explain, published=published_specs, report_path=report_path,
         platform=platform, sources=FetchOptions(sources_dir=sources_dir, mirrors=mirrors), engine=engine,
-        sigs=sigs, keyrings=keyrings)
+        sigs=sigs, keyrings=keyrings, rounds=rounds,
+        builders=api.builder_specs(builder_specs, builders_files) if builder_specs or builders_files else ())
     if attest_key and engine == "podman":
         raise click.UsageError("--attest-key signs digest verdicts of buildx runs; --engine podman compares by content")
     signer = api.attest_signer(attest_key) if attest_key else None  # a bad key fails before the run
@@ -145,13 +150,16 @@ def status(release: str, tree_dir: Path, as_json: bool) -> None:
     state = api.status(api.open_tree(tree_dir), release)
     if as_json:
         click.echo(json.dumps({"release": release, "counts": state.counts(), "gaps": state.gaps,
-                               "mismatched": state.mismatched, "failed": state.failed}, indent=1))
+                               "mismatched": state.mismatched, "failed": state.failed,
+                               "unstable": state.unstable}, indent=1))
         return
     c = state.counts()
     click.echo(f"release {release}: {c['chain_verified']} chain-verified, {c['matched']} matched "
                f"(closure not all matched), {c['mismatched']} mismatched, {c['failed']} failed, "
-               f"{c['unverified']} unverified")
+               + (f"{c['unstable']} unstable, " if c["unstable"] else "") + f"{c['unverified']} unverified")
     for name, missing in sorted(state.gaps.items()):
         click.echo(f"  {name}: matched, but not yet: {', '.join(missing[:8])}{' …' if len(missing) > 8 else ''}")
     for name in state.mismatched:
         click.echo(f"  {name}: MISMATCH")
+    for name in state.unstable:
+        click.echo(f"  {name}: UNSTABLE (two builds differ)")

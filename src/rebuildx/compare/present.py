@@ -11,7 +11,8 @@ from rebuildx.compare.verdicts import Comparison, Verdict
 from rebuildx.compare.digestfiles import render_stage_files
 from rebuildx.errors import RebuildxError
 
-_STYLE = {"MATCH": "green", "MISMATCH": "bold red", "FAILED": "red", "NOT_BUILT": "yellow", "UNPUBLISHED": "cyan"}
+_STYLE = {"MATCH": "green", "MISMATCH": "bold red", "FAILED": "red", "NOT_BUILT": "yellow", "UNPUBLISHED": "cyan",
+          "UNSTABLE": "bold magenta"}
 
 
 def table(comparison: Comparison):  # -> rich renderable
@@ -29,10 +30,11 @@ def table(comparison: Comparison):  # -> rich renderable
 def summary_line(comparison: Comparison) -> str:
     """In the spirit of `guix challenge`: counts, and the share of what was built that matched."""
     s = comparison.summary()
-    pct = f"{s['reproduced_percent']}% reproduced of {s['MATCH'] + s['MISMATCH']} compared" \
+    pct = f"{s['reproduced_percent']}% reproduced of {s['MATCH'] + s['MISMATCH'] + s['UNSTABLE']} compared" \
         if s["reproduced_percent"] is not None else "nothing compared"
     return (f"{s['total']} packages: {s['MATCH']} match, {s['MISMATCH']} mismatch, {s['FAILED']} failed, "
-            f"{s['NOT_BUILT']} not built, {s['UNPUBLISHED']} unpublished; {pct}")
+            f"{s['NOT_BUILT']} not built, {s['UNPUBLISHED']} unpublished"
+            + (f", {s['UNSTABLE']} unstable" if s["UNSTABLE"] else "") + f"; {pct}")
 
 
 def unified_diff(published: Mapping[str, str], local: Mapping[str, str], names: list[str]) -> str:
@@ -49,15 +51,17 @@ def unified_diff(published: Mapping[str, str], local: Mapping[str, str], names: 
 
 
 def write_junit(comparison: Comparison, path: Path) -> None:
-    """One testcase per package: MISMATCH a failure, FAILED an error, NOT_BUILT/UNPUBLISHED skipped."""
+    """One testcase per package: MISMATCH and UNSTABLE failures, FAILED an error, NOT_BUILT/UNPUBLISHED skipped."""
     s = comparison.summary()
     suite = ET.Element("testsuite", name="rebuildx", tests=str(s["total"]),
-                       failures=str(s["MISMATCH"]), errors=str(s["FAILED"]),
+                       failures=str(s["MISMATCH"] + s["UNSTABLE"]), errors=str(s["FAILED"]),
                        skipped=str(s["NOT_BUILT"] + s["UNPUBLISHED"]))
     for v in comparison.verdicts:
         case = ET.SubElement(suite, "testcase", classname=v.package.split("-", 1)[0], name=v.package)
         if v.verdict is Verdict.MISMATCH:
             ET.SubElement(case, "failure", message=f"local {v.local} != published {v.published}")
+        elif v.verdict is Verdict.UNSTABLE:
+            ET.SubElement(case, "failure", message=f"UNSTABLE: {v.note or 'two builds differ'}")
         elif v.verdict is Verdict.FAILED:
             ET.SubElement(case, "error", message=v.note or "build failed")
         elif v.verdict in (Verdict.NOT_BUILT, Verdict.UNPUBLISHED):

@@ -3,7 +3,7 @@
 Built-but-different (MISMATCH) is never confused with did-not-build (FAILED) or not-there
 (NOT_BUILT, UNPUBLISHED), as in rebuilderd. Exit codes (exitcodes.py): 0 every selected
 package MATCHes, 3 a MISMATCH, 4 a FAILED build, 5 packages not built or not published (nothing
-worse), 6 nothing to compare; errors are 1.
+worse), 6 nothing to compare, 7 an UNSTABLE package (and no MISMATCH); errors are 1.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from rebuildx.exitcodes import DIFFERS as EXIT_MISMATCH
 from rebuildx.exitcodes import FAILED as EXIT_FAILED
 from rebuildx.exitcodes import INCOMPLETE as EXIT_INCOMPLETE
 from rebuildx.exitcodes import NOTHING as EXIT_NOTHING
+from rebuildx.exitcodes import UNSTABLE as EXIT_UNSTABLE
 from rebuildx.outcomes import Verdict
 
-__all__ = ["Comparison", "PackageVerdict", "Verdict", "compare"]
+__all__ = ["Comparison", "PackageVerdict", "Verdict", "compare", "mark_unstable"]
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,8 @@ class Comparison:
 
     def summary(self) -> dict:
         c = self.counts()
-        built = c["MATCH"] + c["MISMATCH"] + c["UNPUBLISHED"]
-        compared = c["MATCH"] + c["MISMATCH"]
+        built = c["MATCH"] + c["MISMATCH"] + c["UNPUBLISHED"] + c["UNSTABLE"]
+        compared = c["MATCH"] + c["MISMATCH"] + c["UNSTABLE"]  # UNSTABLE: compared, not reproducible
         return {**c, "total": len(self.verdicts), "built": built,
                 "reproduced_percent": round(100.0 * c["MATCH"] / compared, 1) if compared else None}
 
@@ -58,6 +59,8 @@ class Comparison:
             return EXIT_NOTHING
         if c["MISMATCH"]:
             return EXIT_MISMATCH
+        if c["UNSTABLE"]:
+            return EXIT_UNSTABLE
         if c["FAILED"]:
             return EXIT_FAILED
         if c["NOT_BUILT"] or c["UNPUBLISHED"]:
@@ -89,4 +92,20 @@ def compare(names: Iterable[str], local: Mapping[str, str], published: Mapping[s
         else:
             verdict = Verdict.MATCH if mine == theirs else Verdict.MISMATCH
             out.verdicts.append(PackageVerdict(name, verdict, mine, theirs, deps_from))
+    return out
+
+
+def mark_unstable(comparison: Comparison, notes: Mapping[str, str]) -> Comparison:
+    """The comparison with each package of `notes` (its rounds differ) UNSTABLE. Its note keeps
+    what the first round says against the published digest; a package that failed or was not
+    built keeps its verdict (there was nothing to compare twice)."""
+    said = {Verdict.MATCH: "round 1 matches the published digest",
+            Verdict.MISMATCH: "round 1 differs from the published digest",
+            Verdict.UNPUBLISHED: "not published"}
+    out = Comparison()
+    for v in comparison.verdicts:
+        if v.package in notes and v.verdict in said:
+            note = f"{notes[v.package]}; {said[v.verdict]}"
+            v = PackageVerdict(v.package, Verdict.UNSTABLE, v.local, v.published, v.deps_from, note)
+        out.verdicts.append(v)
     return out

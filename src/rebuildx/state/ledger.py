@@ -43,11 +43,13 @@ class ReleaseStatus:
     matched: list[str] = field(default_factory=list)  # matched, but a dep in its closure has not
     mismatched: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    unstable: list[str] = field(default_factory=list)  # two builds differ (--rounds 2): never chain-verified
     unverified: list[str] = field(default_factory=list)
     gaps: dict[str, list[str]] = field(default_factory=dict)  # matched package -> closure members not matched
 
     def counts(self) -> dict[str, int]:
-        return {k: len(getattr(self, k)) for k in ("chain_verified", "matched", "mismatched", "failed", "unverified")}
+        return {k: len(getattr(self, k)) for k in ("chain_verified", "matched", "mismatched", "failed", "unstable",
+                                                      "unverified")}
 
 
 def release_status(graph: Graph, names: list[str], latest: Mapping[str, tuple[Verdict, str | None, str]]) -> ReleaseStatus:
@@ -64,6 +66,8 @@ def release_status(graph: Graph, names: list[str], latest: Mapping[str, tuple[Ve
                 out.chain_verified.append(name)
         elif verdict is Verdict.MISMATCH:
             out.mismatched.append(name)
+        elif verdict is Verdict.UNSTABLE:
+            out.unstable.append(name)
         elif verdict is Verdict.FAILED:
             out.failed.append(name)
         else:

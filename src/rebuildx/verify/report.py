@@ -24,7 +24,11 @@ def write_report(result: VerifyResult, path: Path) -> Path:
     if result.build:
         doc["builds"] = [{"package": r.package, "status": r.status.value, "digest": r.digest,
                           "seconds": round(r.seconds, 3), "error": r.error, "blocked_by": r.blocked_by,
-                          "log": str(r.log) if r.log else None} for r in result.build.results]
+                          "log": str(r.log) if r.log else None, "builder": r.builder}
+                         for r in result.build.results]
+        doc["lost_builds"] = [{"package": r.package, "builder": r.builder, "error": r.error}
+                              for r in result.build.lost]  # ran again elsewhere: their builder went down
+        doc["builders_down"] = list(result.build.down)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(doc, indent=1) + "\n")
