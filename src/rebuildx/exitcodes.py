@@ -4,7 +4,7 @@
 2 a usage error (click); 3 a difference (MISMATCH in compare/verify, differences in explain);
 4 a failure (a build failed, a doctor check failed); 5 incomplete (packages not built or not
 published, nothing worse); 6 nothing to compare; 7 unstable (two rounds of a package's build
-differ, `--rounds 2`; a MISMATCH still wins, it says more about a release); 130 interrupted.
+differ, `--rounds 2`); 130 interrupted. When several apply, the first of 3, 7, 4, 5, 6.
 """
 
 OK = 0

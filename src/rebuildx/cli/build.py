@@ -46,10 +46,10 @@ def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bo
                            events=events, engine=engine)
     summarise(report)
     unstable = summarise_rounds(report.rounds) if rounds > 1 else 0
+    if unstable:  # as in compare and verify: a difference found says more than a failed build
+        sys.exit(exitcodes.UNSTABLE)
     if not report.ok:
         sys.exit(exitcodes.FAILED)
-    if unstable:
-        sys.exit(exitcodes.UNSTABLE)
 
 
 def summarise_rounds(rounds: dict) -> int:  # package -> verify.rounds.RoundResult
