@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -84,3 +86,14 @@ def test_a_builder_killed_mid_run_is_marked_down_and_its_builds_run_elsewhere(tm
     assert report.down == [victim.name]
     assert victim.name in {r.builder for r in report.lost}
     assert all(r.builder_down for r in report.lost)
+
+
+def test_builders_verb_checks_each_builder(daemons, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "rebuildx", "builders", "--builder", f"{daemons[0].host},name=d1,jobs=2",
+                           "--builder", f"unix://{tmp_path}/none.sock,name=gone"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 4, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("d1") and "jobs=2" in lines[0] and lines[1].strip().startswith("ok    docker ")
+    assert lines[2].startswith("gone") and "FAIL  builder gone: no Docker engine answers" in lines[3]
+    assert lines[-1] == "2 builders: 1 ready, 1 not (gone)"
