@@ -151,8 +151,7 @@ class Builder:
             result = BuildResult(name, Status.FAILED, error=f"{type(e).__name__}: {e}", builder=builder)
         if result.ok or not self.probe:
             return result
-        answers = getattr(self.engines[builder], "answers", None)
-        if answers is None or answers():
+        if engine_answers(self.engines[builder]):
             return result
         return replace(result, builder_down=True,
                        error=f"builder {builder} stopped answering ({result.error})")
@@ -278,7 +277,7 @@ def run_build(workspace: Workspace, tree: Tree, words: Iterable[str], options: B
             plan.names, plan.graph.deps, builder.build, lambda r: r.fault,
             Farm({m.name: m.jobs for m in members}, speed_factors(history.builder_durations()), options.faults),
             priority=priority, keep_going=options.keep_going, listener=listener,
-            abort=lambda: _cancel(members), probe=lambda b: _answers(engines[b]))
+            abort=lambda: cancel_all(members), probe=lambda b: engine_answers(engines[b]))
     report = BuildReport(plan, lost=[r for rs in schedule.retried.values() for r in rs], down=schedule.down)
     for name in plan.names:
         if name in schedule.results:
@@ -291,14 +290,16 @@ def run_build(workspace: Workspace, tree: Tree, words: Iterable[str], options: B
     return report
 
 
-def _cancel(members: Sequence[FarmMember]) -> None:
+def cancel_all(members: Sequence[FarmMember]) -> None:
+    """Stop every build running on the members (an interrupt)."""
     for m in members:
         cancel = getattr(m.engine, "cancel", None)
         if cancel:
             cancel()
 
 
-def _answers(engine: Engine) -> bool:
+def engine_answers(engine: Engine) -> bool:
+    """Does the engine's builder answer now? (An engine that cannot tell is taken to.)"""
     answers = getattr(engine, "answers", None)
     return bool(answers()) if answers else True
 

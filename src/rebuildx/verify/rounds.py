@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rebuildx.build.outputs import new_build_dir, out_digest, workspace_lock
 from rebuildx.build.placement import Farm, Fault
-from rebuildx.build.run import BuildOptions, BuildReport, FarmMember
+from rebuildx.build.run import BuildOptions, BuildReport, FarmMember, cancel_all, engine_answers
 from rebuildx.build.scheduler import Listener, run_on_farm
 from rebuildx.engine.base import BuildRequest, Engine
 from rebuildx.errors import RebuildxError
@@ -85,7 +85,7 @@ def second_round(workspace: Workspace, tree: Tree, first: BuildReport, members: 
         schedule = run_on_farm(names, {n: [] for n in names}, run, lambda r: r.fault,
                                Farm({m.name: m.jobs for m in members}, policy=options.faults),
                                priority={}, keep_going=True, listener=listener, avoid=avoid,
-                               probe=lambda b: _answers(engines[b]))
+                               probe=lambda b: engine_answers(engines[b]), abort=lambda: cancel_all(members))
     return dict(schedule.results)
 
 
@@ -98,7 +98,7 @@ def _again(ws: Workspace, tree: Tree, name: str, builder: str, first_builder: st
         outcome = engine.build(BuildRequest(tree.packages[name], dest, options.platform,
                                             no_cache=True, log_suffix=".round2"))
         if not outcome.ok:
-            down = probe and not _answers(engine)
+            down = probe and not engine_answers(engine)
             return RoundResult(name, first, None, first_builder, builder, error=outcome.error, builder_down=down)
         try:
             check_layout(dest)
@@ -121,11 +121,6 @@ def _explained(result: RoundResult, ws: Workspace, second: Path) -> RoundResult:
         return RoundResult(**{**result.__dict__, "classification": f"not explained: {e}"})
     files = tuple((f.name, f.classification or "?") for f in diff.files())
     return RoundResult(**{**result.__dict__, "files": files, "classification": diff.classification})
-
-
-def _answers(engine: object) -> bool:
-    answers = getattr(engine, "answers", None)
-    return bool(answers()) if answers else True
 
 
 def unstable_notes(rounds: Mapping[str, RoundResult]) -> dict[str, str]:
