@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BuilderCheck", "CompareResult", "Events", "FetchResult", "PlanResult", "SignRequest", "SignaturesRequest", "VerifyOutcome",
            "VerifyRequest", "build", "builder_specs", "builders", "check_signatures", "compare", "digests", "doctor", "explain", "fetch", "open_tree",
-           "plan", "sign_signatures", "status", "verify",
+           "plan", "report", "sign_signatures", "status", "verify",
            "attest_check", "attest_keygen", "attest_publish", "attest_signer", "attest_verify", "attestations_dir"]
 
 
@@ -389,6 +390,7 @@ class VerifyOutcome:
     report_path: Path
     explanations: dict[str, dict] = field(default_factory=dict)
     signatures: SignatureReport | None = None  # with `sigs`; they do not change the exit code
+    page_path: Path | None = None  # the HTML page beside the report (None: it could not be written)
 
     @property
     def exit_code(self) -> int:
@@ -410,6 +412,7 @@ def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
     from rebuildx.verify.run import VerifyOptions, verify_closure, verify_published_deps
 
     release_tuple(request.release)
+    started = time.time()
     probe_ws = Workspace(request.tree_dir)  # the engines only need it for logs, once the checkout exists
     engine, identity, farm = _engines(probe_ws, request.builders, request.jobs)
     checkout = prepare(request.tree_dir, request.release, repo=request.repo, allow_dirty=request.allow_dirty)
@@ -442,14 +445,16 @@ def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
         result.extra["explanations"] = explain_mismatches(
             ws, result.comparison, published_image_spec(request.explain_from or request.deps_from))
     signatures = _verify_signatures(request, checkout.root, result.extra, events) if request.sigs else None
+    result.extra.update(_run_facts(identity, started))
     path = write_report(result, request.report_path or ws.state_dir / "reports" / f"verify-{request.release}.json")
+    page = _write_page(ws, path, events)
     if result.comparison.exit_code != exitcodes.OK:
         mismatched = [v.package for v in result.comparison.verdicts if v.verdict in (Verdict.MISMATCH,
                                                                                       Verdict.UNSTABLE)]
         run.bundle(events, report=result.build,
                    error=f"MISMATCH: {', '.join(mismatched)} (see {path})" if mismatched else None)
     return VerifyOutcome(checkout, result.comparison, result.build, path, result.extra.get("explanations", {}),
-                         signatures)
+                         signatures, page)
 
 
 def _verify_signatures(request: VerifyRequest, root: Path, extra: dict, events: Events) -> SignatureReport | None:
@@ -463,6 +468,48 @@ def _verify_signatures(request: VerifyRequest, root: Path, extra: dict, events: 
         return None
     extra["signatures"] = report.to_json()
     return report
+
+
+def _run_facts(engine_identity: str, started: float) -> dict[str, Any]:
+    """What the report says of the run besides its verdicts: when, on what machine, which engine."""
+    import os
+    import platform
+
+    try:
+        memory = f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB"
+    except (ValueError, OSError):
+        memory = "?"
+    return {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            "machine": {"host": platform.node(), "arch": platform.machine(), "cpus": os.cpu_count() or 0,
+                        "memory": memory, "kernel": platform.release()},
+            "engine": engine_identity}
+
+
+def _write_page(ws: Workspace, report: Path, events: Events) -> Path | None:
+    """The HTML page beside the JSON report; a page that cannot be written loses no verdict."""
+    from rebuildx.report import write_page
+
+    try:
+        return write_page(ws, report)
+    except RebuildxError as e:
+        events.warning(f"the HTML report was not written: {e}")
+        return None
+
+
+# report -------------------------------------------------------------------------------------
+
+def report(tree_dir: Path | None = None, release: str | None = None, html: Path | None = None) -> Path:
+    """The HTML page of a verify run (of `release`, else the newest), with the workspace's
+    history; at `html`, else beside the run's JSON report. Returns where it was written.
+    Without `tree_dir`, the checkout verify would use: the current directory, else ./stagex."""
+    from rebuildx.report import find_report, write_page
+
+    if release is not None:
+        release_tuple(release)
+    if tree_dir is None:
+        tree_dir = Path(".") if Path("packages").is_dir() and Path(".git").exists() else Path("stagex")
+    ws = Workspace(tree_dir)
+    return write_page(ws, find_report(ws, release), html)
 
 
 def verify_content(request: VerifyRequest, *, events: Events = QUIET) -> ContentOutcome:

@@ -52,6 +52,7 @@ class BuildResult:
     blocked_by: str | None = None
     builder: str | None = None  # the builder that ran it (None: up to date, nothing ran)
     builder_down: bool = False  # it failed because its builder stopped answering
+    started: float | None = None  # when its build began (seconds since the epoch)
 
     @property
     def ok(self) -> bool:
@@ -188,7 +189,8 @@ class Builder:
                                   log=str(outcome.log), error=error, started=started, size=size,
                                   builder=builder)
         status = Status.BUILT if digest else Status.FAILED
-        return BuildResult(name, status, digest, outcome.seconds, outcome.log, error, builder=builder)
+        return BuildResult(name, status, digest, outcome.seconds, outcome.log, error, builder=builder,
+                           started=started)
 
 
 def _entry_bytes(layout: Path) -> int:

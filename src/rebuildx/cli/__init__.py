@@ -39,11 +39,11 @@ def app(verbose: bool) -> None:
 def _register() -> None:
     """Every verb module imports only click at its top (the library loads when a verb runs), so
     `rebuildx --help` stays fast."""
-    from rebuildx.cli import attest, build, builders, compare, doctor, explain, fetch, plan, signatures, verify
+    from rebuildx.cli import attest, build, builders, compare, doctor, explain, fetch, plan, report, signatures, verify
 
     for command in (plan.plan, fetch.fetch, build.build, compare.digests, compare.compare_cmd, verify.verify,
-                    verify.status, doctor.doctor, explain.explain, signatures.signatures, signatures.sign,
-                    attest.attest, builders.builders):
+                    verify.status, report.report, doctor.doctor, explain.explain, signatures.signatures,
+                    signatures.sign, attest.attest, builders.builders):
         app.add_command(command)
 
 

@@ -108,7 +108,7 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
         f"; BUILT FROM {checkout.head[:12]}{' with local changes' if checkout.dirty else ''} (--allow-dirty): "
         f"this does not verify the release")
     console.print(f"release {release} = {checkout.ref} at {checkout.commit[:12]}{built_from}; "
-                  f"report: {outcome.report_path}")
+                  f"report: {outcome.report_path}" + (f", page: {outcome.page_path}" if outcome.page_path else ""))
     if signer:
         signed = api.attest_verify(outcome, signer, deps=deps, started=started)
         console.print(f"attested {signed.statements} verdicts into {signed.root}")

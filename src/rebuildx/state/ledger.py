@@ -36,6 +36,11 @@ class Ledger:
                                       "WHERE release = ? ORDER BY id", (release,)).fetchall()
         return {p: (Verdict(v), d, f) for p, v, d, f in rows}
 
+    def rows(self) -> list[tuple[str, str, str, float]]:
+        """Every verdict ever recorded, oldest first: (release, package, verdict, recorded)."""
+        with self._lock:
+            return self._conn.execute("SELECT release, package, verdict, recorded FROM verdicts ORDER BY id").fetchall()
+
 
 @dataclass
 class ReleaseStatus:

@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+from rebuildx.build.run import BuildReport
 from rebuildx.errors import RebuildxError
 from rebuildx.verify.run import VerifyResult
 
@@ -29,6 +30,9 @@ def write_report(result: VerifyResult, path: Path) -> Path:
         doc["lost_builds"] = [{"package": r.package, "builder": r.builder, "error": r.error}
                               for r in result.build.lost]  # ran again elsewhere: their builder went down
         doc["builders_down"] = list(result.build.down)
+        for entry, r in zip(doc["builds"], result.build.results, strict=True):
+            entry["started"] = r.started  # for the page's timeline
+        doc["critical_path"] = critical_path(result.build)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(doc, indent=1) + "\n")
@@ -36,3 +40,11 @@ def write_report(result: VerifyResult, path: Path) -> Path:
         raise RebuildxError(f"{path}: cannot write the report: {e.strerror or e}") from e
     result.report_path = path
     return path
+
+
+def critical_path(build: BuildReport) -> dict:
+    """The heaviest dependency chain of the run, weighted by this run's build durations: no
+    number of builders makes the run shorter than its `seconds`."""
+    took = {r.package: r.seconds for r in build.results}
+    seconds, packages = build.plan.longest_path(lambda n: took.get(n, 0.0))
+    return {"seconds": round(seconds, 3), "packages": packages}

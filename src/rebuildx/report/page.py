@@ -1,0 +1,265 @@
+"""What the page shows, gathered from a verify report and the ledger's history.
+
+The verify report (`verify-<R>.json`) is read as untrusted input: any field may be missing or of
+another type (an older rebuildx, a hand-edited file) and the page shows what is there; only a
+document that is no verify report at all is refused, in one line naming the field.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from rebuildx.errors import RebuildxError
+from rebuildx.explain import from_json
+from rebuildx.report import svg
+from rebuildx.report.runs import PackageHistory, Run, VerdictRow, group_runs, latest_per_release, package_histories
+from rebuildx.report.timeline import Span, assign_slots
+
+LOG_LINES, LOG_BYTES = 40, 16384  # the tail of a failed build's log shown on the page
+DETAILED = ("MISMATCH", "UNSTABLE", "FAILED")
+ORDER = ("MATCH", "MISMATCH", "UNSTABLE", "FAILED", "NOT_BUILT", "UNPUBLISHED")
+
+
+class ReportError(RebuildxError):
+    """A verify report that cannot be made into a page."""
+
+
+@dataclass(frozen=True)
+class PackageRow:
+    package: str
+    stage: str
+    verdict: str
+    local: str | None
+    published: str | None
+    seconds: float | None
+    builder: str
+    note: str | None
+    history: PackageHistory | None
+    anchor: str | None  # the id of its explanation or failure on the page
+
+    @property
+    def last_match(self) -> str:
+        h = self.history
+        return svg.day(h.last_match) if h and h.last_match else ""
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    classification: str
+    what: str  # the fields that differ, or on which side only it is
+
+
+@dataclass(frozen=True)
+class Explanation:
+    anchor: str
+    package: str
+    verdict: str
+    summary: str
+    source: str
+    error: str | None = None
+    comments: tuple[str, ...] = ()
+    files: tuple[FileChange, ...] = ()
+    omitted: int = 0
+
+
+@dataclass(frozen=True)
+class Failure:
+    anchor: str
+    package: str
+    error: str
+    cause: str | None
+    fix: str | None
+    log: str | None
+    tail: tuple[str, ...]
+
+
+@dataclass
+class Page:
+    release: str
+    meta: list[tuple[str, str]]
+    counts: dict[str, int]
+    share: float | None
+    verdicts: list[str]  # the verdicts present, in a fixed order
+    stages: list[str]
+    rows: list[PackageRow]
+    explanations: list[Explanation]
+    failures: list[Failure]
+    timeline: Markup
+    critical: list[tuple[str, str]]  # (package, its duration)
+    critical_seconds: float | None
+    runs_chart: Markup
+    releases_chart: Markup
+    runs: list[Run]  # newest first
+    flapping: list[PackageHistory]
+    generated: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+
+
+def build_page(doc: Any, ledger: Iterable[VerdictRow], logs_root: Path | None = None) -> Page:
+    """The page for one verify report; `ledger` is the history, `logs_root` the workspace that
+    relative log paths are read from."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("verdicts"), list):
+        raise ReportError("not a verify report: it has no `verdicts` list")
+    verdicts = [v for v in doc["verdicts"] if isinstance(v, dict) and isinstance(v.get("package"), str)]
+    builds = {b["package"]: b for b in _dicts(doc.get("builds")) if isinstance(b.get("package"), str)}
+    runs = group_runs(ledger)
+    histories = package_histories(runs)
+    explained = _dict(doc.get("explanations"))
+    anchors = {v["package"]: f"d{i}" for i, v in enumerate(verdicts)
+               if _s(v.get("verdict")) in DETAILED or v["package"] in explained}
+    rows = [_row(v, builds.get(v["package"], {}), histories.get(v["package"]), anchors.get(v["package"]))
+            for v in verdicts]
+    slot_rows, bars = assign_slots(_spans(rows, builds))
+    slot_of = {b.span.package: b.row for b in bars}
+    rows = [replace(r, builder=slot_of[r.package]) if not r.builder and r.package in slot_of else r for r in rows]
+    by_name = {r.package: r for r in rows}
+    critical = _dict(doc.get("critical_path"))
+    path = [p for p in critical["packages"] if isinstance(p, str)] if isinstance(critical.get("packages"), list) else []
+    share = _dict(doc.get("summary")).get("reproduced_percent")
+    present = {r.verdict for r in rows}
+    return Page(
+        release=_s(doc.get("release")) or "?",
+        meta=_meta(doc),
+        counts={v: sum(1 for r in rows if r.verdict == v) for v in ORDER},
+        share=_float(share),
+        verdicts=[v for v in ORDER if v in present] + sorted(present - set(ORDER)),
+        stages=sorted({r.stage for r in rows}),
+        rows=rows,
+        explanations=[_explanation(anchors[p], p, by_name[p].verdict, _dict(e))
+                      for p, e in explained.items() if p in anchors and p in by_name],
+        failures=[_failure(r, builds.get(r.package, {}), logs_root) for r in rows if r.verdict == "FAILED"],
+        timeline=svg.timeline(slot_rows, bars, frozenset(path)),
+        critical=[(p, svg.duration(by_name[p].seconds or 0) if p in by_name else "") for p in path],
+        critical_seconds=_float(critical.get("seconds")),
+        runs_chart=svg.share_bars([_run_point(i, r) for i, r in enumerate(runs)], "share reproduced per run"),
+        releases_chart=svg.share_bars([_release_point(r) for r in latest_per_release(runs).values()],
+                                      "share reproduced per release"),
+        runs=list(reversed(runs))[:50],
+        flapping=sorted((h for h in histories.values() if h.flaps), key=lambda h: (-h.flips, h.package)),
+    )
+
+
+def _row(v: dict, build: dict, history: PackageHistory | None, anchor: str | None) -> PackageRow:
+    name = v["package"]
+    seconds = _float(build.get("seconds"))
+    return PackageRow(name, name.split("-", 1)[0] if "-" in name else "", _s(v.get("verdict")) or "?",
+                      _s(v.get("local")) or None, _s(v.get("published")) or None,
+                      None if build.get("status") == "up-to-date" else seconds,
+                      _s(build.get("builder")), _s(v.get("note")) or None, history, anchor)
+
+
+def _spans(rows: list[PackageRow], builds: dict[str, dict]) -> list[Span]:
+    out = []
+    for r in rows:
+        b = builds.get(r.package, {})
+        started = _float(b.get("started"))
+        if started is not None and r.seconds:
+            out.append(Span(r.package, r.verdict, started, r.seconds, _s(b.get("builder"))))
+    return out
+
+
+def _explanation(anchor: str, package: str, verdict: str, e: dict) -> Explanation:
+    base: dict[str, Any] = dict(anchor=anchor, package=package, verdict=verdict, summary=_s(e.get("summary")),
+                                source=_s(e.get("source")))
+    if "difference" not in e:
+        return Explanation(**base, error=_s(e.get("error")) or "no explanation recorded")
+    try:
+        diff = from_json(e["difference"])
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return Explanation(**base, error=f"the explanation cannot be read: {exc}")
+    files = tuple(FileChange(f.name, f.classification or "", _changed(f.children, f.local, f.published))
+                  for f in diff.files())
+    node = diff.child("files")
+    comments = tuple(c for d in diff.walk() if d.kind != "file" for c in d.comments)
+    return Explanation(**base, comments=comments, files=files, omitted=node.omitted if node else 0)
+
+
+def _changed(children: list, local: str | None, published: str | None) -> str:
+    return ", ".join(c.name for c in children) or (
+        "only in published" if local is None else "only in local" if published is None else "")
+
+
+def _failure(row: PackageRow, build: dict, logs_root: Path | None) -> Failure:
+    failure = _dict(build.get("failure"))
+    cause = _s(build.get("cause")) or _s(failure.get("cause")) or _s(failure.get("class")) or None
+    fix = _s(build.get("fix")) or _s(failure.get("fix")) or None
+    log = _s(build.get("log")) or None
+    tail = build.get("log_tail")
+    lines = tuple(str(x) for x in tail) if isinstance(tail, list) else _tail(log, logs_root)
+    blocked = _s(build.get("blocked_by"))
+    error = _s(build.get("error")) or row.note or (f"blocked by {blocked}" if blocked else "")
+    return Failure(row.anchor or "", row.package, error, cause, fix, log, lines)
+
+
+def _tail(log: str | None, root: Path | None) -> tuple[str, ...]:
+    """The last lines of a build log, read from its end (a log may be huge)."""
+    if not log:
+        return ()
+    path = Path(log)
+    if root is not None and not path.is_file():  # a path relative to where verify ran, or a moved workspace
+        path = next((p for p in (root / path, root / ".rebuildx" / "logs" / path.name) if p.is_file()), path)
+    try:
+        with path.open("rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - LOG_BYTES))
+            data = f.read()
+    except OSError:
+        return ()
+    return tuple(data.decode("utf-8", "replace").splitlines()[-LOG_LINES:])
+
+
+def _meta(doc: dict) -> list[tuple[str, str]]:
+    commit, head = _s(doc.get("commit")), _s(doc.get("head"))
+    items = [("release", _s(doc.get("release"))), ("ref", _s(doc.get("ref"))), ("tree commit", commit),
+             ("built from", head if head and head != commit else ""),
+             ("local changes", ", ".join(d for d in doc.get("dirty") or [] if isinstance(d, str))),
+             ("deps", "published images" if doc.get("published_deps") else "built here"),
+             ("machine", _pairs(doc.get("machine"))), ("engine", _pairs(doc.get("engine"))),
+             ("started", _s(doc.get("started"))), ("finished", _s(doc.get("finished")))]
+    return [(k, v) for k, v in items if v]
+
+
+def _pairs(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return " · ".join(f"{k} {v}" for k, v in _dict(value).items() if isinstance(v, (str, int, float)))
+
+
+def _run_point(i: int, run: Run) -> svg.Point:
+    share = run.share
+    title = (f"{svg.day(run.recorded)} · {run.release} · "
+             + (f"{share:.1f}% reproduced" if share is not None else "nothing compared")
+             + f" · {run.count('MATCH')} MATCH, {run.count('MISMATCH')} MISMATCH, {run.count('FAILED')} FAILED")
+    return svg.Point(f"#{i + 1}", share, title, run.release)
+
+
+def _release_point(run: Run) -> svg.Point:
+    share = run.share or 0.0
+    return svg.Point(run.release, share, f"{run.release}: {share:.1f}% reproduced (latest run "
+                                         f"{svg.day(run.recorded)})", run.release)
+
+
+def _s(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _float(value: Any) -> float | None:
+    """A number from JSON (not a bool, not NaN or infinite), else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value: Any) -> list[dict]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

@@ -1,0 +1,66 @@
+"""The page from a verify report: what it shows, and reports damaged in every way (no browser)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rebuildx.errors import RebuildxError
+from rebuildx.report.html import render, write_html
+from rebuildx.report.page import ReportError, build_page
+from reportgen import HOSTILE, generate
+
+
+def test_page_shows_every_part(tmp_path):
+    fx = generate(30, tmp_path / "logs")
+    page = build_page(fx.doc, fx.ledger)
+    assert len(page.rows) == 30 and page.share == fx.doc["summary"]["reproduced_percent"]
+    assert page.counts["MISMATCH"] == len(page.explanations) == fx.doc["summary"]["MISMATCH"]
+    assert page.counts["FAILED"] == len(page.failures) == 2
+    assert all(f.cause == "engine state" and f.tail[-1] == f"ERROR: {HOSTILE}" for f in page.failures)
+    assert {r.builder for r in page.rows if r.seconds} == {"slot 1", "slot 2", "slot 3", "slot 4"}
+    assert [p for p, _ in page.critical] == fx.doc["critical_path"]["packages"]
+    assert len(page.runs) == 4 and page.flapping
+    html = render(page)
+    assert HOSTILE not in html and "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in html
+    assert html.count("<script>") == 1 and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+
+
+@pytest.mark.parametrize("doc, why", [
+    ([], "no `verdicts` list"), ({"verdicts": "x"}, "no `verdicts` list"), ("text", "no `verdicts` list")])
+def test_not_a_report_is_refused_in_one_line(doc, why):
+    with pytest.raises(ReportError, match=why):
+        build_page(doc, [])
+
+
+def test_damaged_fields_show_what_is_there(tmp_path):
+    fx = generate(12, tmp_path / "logs")
+    doc = json.loads(json.dumps(fx.doc))
+    doc["verdicts"].append(42)  # not an object: left out
+    doc["verdicts"][2]["verdict"] = None
+    doc["builds"][0]["started"] = "yesterday"  # no timeline bar for it
+    doc["builds"][1]["seconds"] = True
+    doc["builds"][3]["log"] = str(tmp_path / "gone.log")  # a failure whose log is gone
+    doc["explanations"][doc["verdicts"][0]["package"]]["difference"] = {"format": "other"}
+    doc["summary"] = "?"
+    doc["machine"], doc["engine"], doc["critical_path"] = [1], 3, {"packages": "abc", "seconds": "x"}
+    page = build_page(doc, [])
+    assert len(page.rows) == 12 and page.rows[2].verdict == "?" and page.share is None
+    assert page.explanations[0].error and "cannot be read" in page.explanations[0].error
+    assert not page.critical and page.critical_seconds is None
+    out = write_html(page, tmp_path / "p.html")
+    assert "<table id=\"pkgs\">" in out.read_text()
+
+
+def test_write_is_whole_or_nothing(tmp_path):
+    page = build_page(generate(3, tmp_path / "logs").doc, [])
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(RebuildxError, match=r"file/p.html: cannot write the HTML report"):
+        write_html(page, tmp_path / "file" / "p.html")
+    (tmp_path / "dir" / "p.html").mkdir(parents=True)  # the rename fails: no half page, no temporary left
+    with pytest.raises(RebuildxError, match="cannot write the HTML report"):
+        write_html(page, tmp_path / "dir" / "p.html")
+    assert [p.name for p in (tmp_path / "dir").iterdir()] == ["p.html"]
+    old = write_html(page, tmp_path / "ok.html").read_text()
+    assert old.endswith("</html>\n") or old.endswith("</html>")
