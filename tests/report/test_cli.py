@@ -1,0 +1,70 @@
+"""`rebuildx report` as a user runs it: a real process over a workspace's reports and state DB."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from rebuildx.outcomes import Verdict
+from rebuildx.state.ledger import Ledger
+from rebuildx.workspace import Workspace
+from reportgen import HOSTILE, generate
+
+
+def rebuildx(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "rebuildx", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+def workspace(tmp_path, release="2026.03.0", n=12):
+    """A workspace as verify leaves it: its JSON report, and the ledger's verdicts."""
+    root = tmp_path / "stagex"
+    fx = generate(n, root / ".rebuildx" / "logs", release=release)
+    reports = root / ".rebuildx" / "reports"
+    reports.mkdir(parents=True)
+    (reports / f"verify-{release}.json").write_text(json.dumps(fx.doc))
+    ledger = Ledger(Workspace(root))
+    for v in fx.doc["verdicts"]:
+        ledger.record(release, v["package"], Verdict(v["verdict"]), v["local"], v["published"], "built")
+    return root, fx
+
+
+def test_report_writes_the_page_beside_the_json_or_where_asked(tmp_path):
+    root, fx = workspace(tmp_path)
+    done = rebuildx("report", "--tree", str(root))
+    assert done.returncode == 0, done.stderr
+    page = root / ".rebuildx/reports/verify-2026.03.0.html"
+    assert done.stdout.strip() == f"page: {page}"
+    html = page.read_text()
+    assert html.count("<tr data-verdict=") == 12 and HOSTILE not in html
+    assert "2026.03.0" in html and "Share reproduced per run" in html  # the ledger's run is there
+    other = tmp_path / "out" / "page.html"
+    done = rebuildx("report", "--tree", str(root), "--release", "2026.03.0", "--html", str(other))
+    assert done.returncode == 0 and other.is_file()
+    # without --tree: the current directory's ./stagex, as verify clones it
+    assert rebuildx("report", cwd=tmp_path).returncode == 0
+
+
+def test_report_errors_are_one_line_with_exit_1(tmp_path):
+    root, fx = workspace(tmp_path)
+    cases = {
+        ("--release", "2026.04.0"): "no verify report of release 2026.04.0; run `rebuildx verify --release 2026.04.0`",
+        ("--release", "latest"): "release 'latest' is not of the form YYYY.MM.N",
+        ("--html", str(tmp_path / "file" / "p.html")): "cannot write the HTML report",
+    }
+    (tmp_path / "file").write_text("")
+    for args, message in cases.items():
+        done = rebuildx("report", "--tree", str(root), *args)
+        assert done.returncode == 1 and done.stdout == "", (args, done)
+        assert done.stderr.count("\n") == 1 and message in done.stderr, (args, done.stderr)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = rebuildx("report", "--tree", str(empty))
+    assert done.returncode == 1 and "no verify report; run `rebuildx verify --release R` first" in done.stderr
+    report = root / ".rebuildx/reports/verify-2026.03.0.json"
+    for damage in (b"{\"verdicts\": [", b"\xff\xfe", b"[1, 2]"):
+        report.write_bytes(damage)
+        done = rebuildx("report", "--tree", str(root))
+        assert done.returncode == 1 and "not a verify report" in done.stderr and done.stderr.count("\n") == 1
+    assert rebuildx("report", "--no-such-option").returncode == 2
