@@ -68,3 +68,15 @@ def test_report_errors_are_one_line_with_exit_1(tmp_path):
         done = rebuildx("report", "--tree", str(root))
         assert done.returncode == 1 and "not a verify report" in done.stderr and done.stderr.count("\n") == 1
     assert rebuildx("report", "--no-such-option").returncode == 2
+
+
+def test_unreadable_state_db_still_gives_the_page_without_history(tmp_path):
+    root, fx = workspace(tmp_path)
+    (root / ".rebuildx/state.sqlite").write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        (root / f".rebuildx/state.sqlite{suffix}").unlink(missing_ok=True)
+    done = rebuildx("report", "--tree", str(root))
+    assert done.returncode == 0, done.stderr
+    html = (root / ".rebuildx/reports/verify-2026.03.0.html").read_text()
+    assert "No history:" in html and "the state DB cannot be used" in html
+    assert html.count("<tr data-verdict=") == 12

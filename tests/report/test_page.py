@@ -9,6 +9,7 @@ import pytest
 from rebuildx.errors import RebuildxError
 from rebuildx.report.html import render, write_html
 from rebuildx.report.page import ReportError, build_page
+from rebuildx.report.runs import VerdictRow
 from reportgen import HOSTILE, generate
 
 
@@ -64,3 +65,16 @@ def test_write_is_whole_or_nothing(tmp_path):
     assert [p.name for p in (tmp_path / "dir").iterdir()] == ["p.html"]
     old = write_html(page, tmp_path / "ok.html").read_text()
     assert old.endswith("</html>\n") or old.endswith("</html>")
+
+
+def test_huge_explanations_and_histories_are_cut(tmp_path):
+    fx = generate(8, tmp_path / "logs")
+    package = next(iter(fx.doc["explanations"]))
+    files = fx.doc["explanations"][package]["difference"]["difference"]["children"][0]
+    files["children"] = files["children"] * 1000  # 4000 files: a hostile or broken report
+    ledger = [VerdictRow("2026.03.0", "core-x", "MATCH", i * 100.0) for i in range(1000)]  # 1000 runs
+    page = build_page(fx.doc, ledger)
+    shown = next(e for e in page.explanations if e.package == package)
+    assert len(shown.files) == 200 and shown.omitted == 3800
+    assert len(page.runs) == 100 and page.runs_chart.count("<rect") == 100
+    assert len(render(page)) < 400_000

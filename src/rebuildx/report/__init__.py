@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rebuildx.errors import StateError
 from rebuildx.report.html import render, write_html
 from rebuildx.report.page import Page, ReportError, build_page
 from rebuildx.report.runs import VerdictRow
@@ -48,6 +49,11 @@ def read_report(path: Path) -> dict:
 def write_page(ws: Workspace, report: Path, html: Path | None = None) -> Path:
     """The page of the verify report `report`, with the ledger's history, at `html` (default:
     beside the report, `.html` for `.json`)."""
-    rows = [VerdictRow(*row) for row in Ledger(ws).rows()]
-    page = build_page(read_report(report), rows, ws.root)
+    doc = read_report(report)
+    try:
+        rows, error = [VerdictRow(*row) for row in Ledger(ws).rows()], None
+    except StateError as e:  # the run's page is still worth having
+        rows, error = [], str(e)
+    page = build_page(doc, rows, ws.root)
+    page.history_error = error
     return write_html(page, html or report.with_suffix(".html"))

@@ -23,6 +23,7 @@ from rebuildx.report.runs import PackageHistory, Run, VerdictRow, group_runs, la
 from rebuildx.report.timeline import Span, assign_slots
 
 LOG_LINES, LOG_BYTES = 40, 16384  # the tail of a failed build's log shown on the page
+MAX_FILES, MAX_RUNS = 200, 100  # files per explanation, runs in the history (the newest)
 DETAILED = ("MISMATCH", "UNSTABLE", "FAILED")
 ORDER = ("MATCH", "MISMATCH", "UNSTABLE", "FAILED", "NOT_BUILT", "UNPUBLISHED")
 
@@ -99,6 +100,7 @@ class Page:
     releases_chart: Markup
     runs: list[Run]  # newest first
     flapping: list[PackageHistory]
+    history_error: str | None = None  # why there is no history (the state DB could not be read)
     generated: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
 
 
@@ -138,10 +140,11 @@ def build_page(doc: Any, ledger: Iterable[VerdictRow], logs_root: Path | None = 
         timeline=svg.timeline(slot_rows, bars, frozenset(path)),
         critical=[(p, svg.duration(by_name[p].seconds or 0) if p in by_name else "") for p in path],
         critical_seconds=_float(critical.get("seconds")),
-        runs_chart=svg.share_bars([_run_point(i, r) for i, r in enumerate(runs)], "share reproduced per run"),
+        runs_chart=svg.share_bars([_run_point(i, r) for i, r in enumerate(runs)][-MAX_RUNS:],
+                                  "share reproduced per run"),
         releases_chart=svg.share_bars([_release_point(r) for r in latest_per_release(runs).values()],
                                       "share reproduced per release"),
-        runs=list(reversed(runs))[:50],
+        runs=list(reversed(runs))[:MAX_RUNS],
         flapping=sorted((h for h in histories.values() if h.flaps), key=lambda h: (-h.flips, h.package)),
     )
 
@@ -174,11 +177,13 @@ def _explanation(anchor: str, package: str, verdict: str, e: dict) -> Explanatio
         diff = from_json(e["difference"])
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         return Explanation(**base, error=f"the explanation cannot be read: {exc}")
+    shown = diff.files()[:MAX_FILES]
     files = tuple(FileChange(f.name, f.classification or "", _changed(f.children, f.local, f.published))
-                  for f in diff.files())
+                  for f in shown)
     node = diff.child("files")
     comments = tuple(c for d in diff.walk() if d.kind != "file" for c in d.comments)
-    return Explanation(**base, comments=comments, files=files, omitted=node.omitted if node else 0)
+    omitted = (node.omitted if node else 0) + len(diff.files()) - len(shown)
+    return Explanation(**base, comments=comments[:MAX_FILES], files=files, omitted=omitted)
 
 
 def _changed(children: list, local: str | None, published: str | None) -> str:
