@@ -70,7 +70,8 @@ def generate(n: int, logs: Path, *, names: list[str] | None = None, seed: int = 
             log = logs / f"{len(builds)}.log"
             log.write_text("".join(f"#{i} step {i}\n" for i in range(200)) + f"ERROR: {HOSTILE}\n")
             entry.update(error=f"docker buildx build exited 1 {HOSTILE}", log=str(log),
-                         cause="engine state", fix="restart containerd and dockerd")
+                         cause="engine state", fix="restart containerd and dockerd",
+                         evidence=f"failed to commit {HOSTILE}: snapshot does not exist", attempts=2)
         if v != "NOT_BUILT":
             builds.append(entry)
         verdicts.append({"package": name, "verdict": v, "deps_from": "built", "note": None,

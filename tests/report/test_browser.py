@@ -84,6 +84,7 @@ def test_open_an_explanation_and_a_failure(small, open_page):
     assert failure.count() == 1
     text = failure.inner_text()
     assert "Cause: engine state" in text and "Fix: restart containerd and dockerd" in text
+    assert f"Seen in the log: failed to commit {HOSTILE}" in text and "tried 2 times" in text
     assert "#199 step 199" in text and "#100 step 100" not in text
     assert o.errors == []
 

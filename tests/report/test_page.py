@@ -42,7 +42,10 @@ def test_damaged_fields_show_what_is_there(tmp_path):
     doc["verdicts"][2]["verdict"] = None
     doc["builds"][0]["started"] = "yesterday"  # no timeline bar for it
     doc["builds"][1]["seconds"] = True
-    doc["builds"][3]["log"] = str(tmp_path / "gone.log")  # a failure whose log is gone
+    failed = [b for b in doc["builds"] if b["status"] == "failed"]
+    failed[0]["log"] = str(tmp_path / "gone.log")  # a failure whose log is gone: the report's copy of its tail
+    failed[0]["tail"] = ["the last line"]
+    failed[1]["attempts"], failed[1]["cause"] = "2", 7
     doc["explanations"][doc["verdicts"][0]["package"]]["difference"] = {"format": "other"}
     doc["summary"] = "?"
     doc["machine"], doc["engine"], doc["critical_path"] = [1], 3, {"packages": "abc", "seconds": "x"}
@@ -50,6 +53,8 @@ def test_damaged_fields_show_what_is_there(tmp_path):
     assert len(page.rows) == 12 and page.rows[2].verdict == "?" and page.share is None
     assert page.explanations[0].error and "cannot be read" in page.explanations[0].error
     assert not page.critical and page.critical_seconds is None
+    assert page.failures[0].tail == ("the last line",)
+    assert page.failures[1].attempts == 1 and page.failures[1].cause is None
     out = write_html(page, tmp_path / "p.html")
     assert "<table id=\"pkgs\">" in out.read_text()
 

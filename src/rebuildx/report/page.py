@@ -78,6 +78,8 @@ class Failure:
     error: str
     cause: str | None
     fix: str | None
+    evidence: str | None  # the log line that shows the cause
+    attempts: int
     log: str | None
     tail: tuple[str, ...]
 
@@ -192,15 +194,15 @@ def _changed(children: list, local: str | None, published: str | None) -> str:
 
 
 def _failure(row: PackageRow, build: dict, logs_root: Path | None) -> Failure:
-    failure = _dict(build.get("failure"))
-    cause = _s(build.get("cause")) or _s(failure.get("cause")) or _s(failure.get("class")) or None
-    fix = _s(build.get("fix")) or _s(failure.get("fix")) or None
     log = _s(build.get("log")) or None
-    tail = build.get("log_tail")
-    lines = tuple(str(x) for x in tail) if isinstance(tail, list) else _tail(log, logs_root)
+    tail = build.get("tail")  # the classifier's copy, for when the log itself is gone
+    lines = _tail(log, logs_root) or (tuple(str(x) for x in tail) if isinstance(tail, list) else ())
     blocked = _s(build.get("blocked_by"))
     error = _s(build.get("error")) or row.note or (f"blocked by {blocked}" if blocked else "")
-    return Failure(row.anchor or "", row.package, error, cause, fix, log, lines)
+    attempts = build.get("attempts")
+    return Failure(row.anchor or "", row.package, error, _s(build.get("cause")) or None,
+                   _s(build.get("fix")) or None, _s(build.get("evidence")) or None,
+                   attempts if isinstance(attempts, int) and not isinstance(attempts, bool) else 1, log, lines)
 
 
 def _tail(log: str | None, root: Path | None) -> tuple[str, ...]:
