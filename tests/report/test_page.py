@@ -83,3 +83,12 @@ def test_huge_explanations_and_histories_are_cut(tmp_path):
     assert len(shown.files) == 200 and shown.omitted == 3800
     assert len(page.runs) == 100 and page.runs_chart.count("<rect") == 100
     assert len(render(page)) < 400_000
+
+
+def test_a_run_built_from_another_commit_says_so(tmp_path):
+    doc = generate(3, tmp_path / "logs").doc
+    assert build_page(doc, []).caveat is None
+    doc.update(head="1234567890abcdef" * 2, dirty=["packages/core/x/Containerfile"])
+    caveat = build_page(doc, []).caveat
+    assert caveat and "Built from 1234567890ab with local changes" in caveat and "does not verify" in caveat
+    assert 'class="caveat"' in render(build_page(doc, []))

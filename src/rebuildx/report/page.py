@@ -102,6 +102,7 @@ class Page:
     releases_chart: Markup
     runs: list[Run]  # newest first
     flapping: list[PackageHistory]
+    caveat: str | None = None  # why this run does not verify the release (built from another commit)
     history_error: str | None = None  # why there is no history (the state DB could not be read)
     generated: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
 
@@ -148,6 +149,7 @@ def build_page(doc: Any, ledger: Iterable[VerdictRow], logs_root: Path | None = 
                                       "share reproduced per release"),
         runs=list(reversed(runs))[:MAX_RUNS],
         flapping=sorted((h for h in histories.values() if h.flaps), key=lambda h: (-h.flips, h.package)),
+        caveat=_caveat(doc),
     )
 
 
@@ -231,6 +233,14 @@ def _meta(doc: dict) -> list[tuple[str, str]]:
              ("machine", _pairs(doc.get("machine"))), ("engine", _pairs(doc.get("engine"))),
              ("started", _s(doc.get("started"))), ("finished", _s(doc.get("finished")))]
     return [(k, v) for k, v in items if v]
+
+
+def _caveat(doc: dict) -> str | None:
+    commit, head, dirty = _s(doc.get("commit")), _s(doc.get("head")), doc.get("dirty")
+    if (head and commit and head != commit) or (isinstance(dirty, list) and dirty):
+        return (f"Built from {head[:12] or '?'}{' with local changes' if dirty else ''}, not the release's "
+                f"commit {commit[:12]} (--allow-dirty): this run does not verify the release.")
+    return None
 
 
 def _pairs(value: Any) -> str:
