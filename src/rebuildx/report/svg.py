@@ -97,7 +97,7 @@ def share_bars(points: Sequence[Point], caption: str) -> Markup:
     """Share reproduced (0–100 %) as one bar per point, the newest on the right."""
     if not points:
         return Markup("")
-    groups = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(dict.fromkeys(p.group for p in points))}
+    groups = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(sorted({p.group for p in points}))}  # same in every chart
     top, plot_h, left, width = 10, 120, 40, 480
     step = min(90.0, (width - left - 10) / len(points))
     parts = [f'<svg class="chart share" viewBox="0 0 {width:.0f} {top + plot_h + 24}" role="img" '
@@ -114,5 +114,11 @@ def share_bars(points: Sequence[Point], caption: str) -> Markup:
         if len(points) <= 8:
             parts.append(f'<text x="{x + w / 2:.1f}" y="{top + plot_h + 14}" text-anchor="middle">'
                          f'{escape(p.label)}</text>')
+    if len(points) > 8:  # too many to label: a legend of the groups' colours instead
+        x = float(left)
+        for group, fill in list(groups.items())[-6:]:
+            parts.append(f'<rect x="{x:.0f}" y="{top + plot_h + 6}" width="9" height="9" fill="{fill}"/>'
+                         f'<text x="{x + 12:.0f}" y="{top + plot_h + 14}">{escape(group)}</text>')
+            x += 16 + 6.5 * len(group)
     parts.append("</svg>")
     return Markup("".join(parts))
