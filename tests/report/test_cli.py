@@ -44,6 +44,10 @@ def test_report_writes_the_page_beside_the_json_or_where_asked(tmp_path):
     assert done.returncode == 0 and other.is_file()
     # without --tree: the current directory's ./stagex, as verify clones it
     assert rebuildx("report", cwd=tmp_path).returncode == 0
+    # without --release: the newest run's report, never another kind of report beside it
+    (root / ".rebuildx/reports/verify-2026.03.0-podman.json").write_text('{"rows": []}')
+    done = rebuildx("report", "--tree", str(root))
+    assert done.returncode == 0 and done.stdout.strip() == f"page: {page}"
 
 
 def test_report_errors_are_one_line_with_exit_1(tmp_path):

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from rebuildx.errors import StateError
@@ -15,6 +16,8 @@ from rebuildx.report.page import Page, ReportError, build_page
 from rebuildx.report.runs import VerdictRow
 from rebuildx.state.ledger import Ledger
 from rebuildx.workspace import Workspace
+
+_RUN_REPORT = re.compile(r"verify-\d{4}\.\d{2}\.\d+\.json")
 
 __all__ = ["Page", "ReportError", "build_page", "find_report", "read_report", "render", "write_html", "write_page"]
 
@@ -28,7 +31,9 @@ def find_report(ws: Workspace, release: str | None) -> Path:
             raise ReportError(f"{path}: no verify report of release {release}; run `rebuildx verify --release "
                               f"{release}` first")
         return path
-    found = sorted(reports.glob("verify-*.json"), key=lambda p: p.stat().st_mtime) if reports.is_dir() else []
+    # verify-<release>.json only: other reports beside them (verify-<release>-podman.json) are not runs' reports
+    found = sorted((p for p in reports.glob("verify-*.json") if _RUN_REPORT.fullmatch(p.name)),
+                   key=lambda p: p.stat().st_mtime) if reports.is_dir() else []
     if not found:
         raise ReportError(f"{reports}: no verify report; run `rebuildx verify --release R` first")
     return found[-1]
