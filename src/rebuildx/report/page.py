@@ -112,45 +112,54 @@ def build_page(doc: Any, ledger: Iterable[VerdictRow], logs_root: Path | None = 
     relative log paths are read from."""
     if not isinstance(doc, dict) or not isinstance(doc.get("verdicts"), list):
         raise ReportError("not a verify report: it has no `verdicts` list")
-    verdicts = [v for v in doc["verdicts"] if isinstance(v, dict) and isinstance(v.get("package"), str)]
-    builds = {b["package"]: b for b in _dicts(doc.get("builds")) if isinstance(b.get("package"), str)}
     runs = group_runs(ledger)
     histories = package_histories(runs)
+    builds = {b["package"]: b for b in _dicts(doc.get("builds")) if isinstance(b.get("package"), str)}
     explained = _dict(doc.get("explanations"))
-    anchors = {v["package"]: f"d{i}" for i, v in enumerate(verdicts)
-               if _s(v.get("verdict")) in DETAILED or v["package"] in explained}
-    rows = [_row(v, builds.get(v["package"], {}), histories.get(v["package"]), anchors.get(v["package"]))
-            for v in verdicts]
+    rows = _rows(doc["verdicts"], builds, histories, explained)
     slot_rows, bars = assign_slots(_spans(rows, builds))
     slot_of = {b.span.package: b.row for b in bars}
     rows = [replace(r, builder=slot_of[r.package]) if not r.builder and r.package in slot_of else r for r in rows]
     by_name = {r.package: r for r in rows}
-    critical = _dict(doc.get("critical_path"))
-    path = [p for p in critical["packages"] if isinstance(p, str)] if isinstance(critical.get("packages"), list) else []
-    share = _dict(doc.get("summary")).get("reproduced_percent")
+    path, path_seconds = _critical(doc)
     present = {r.verdict for r in rows}
     return Page(
-        release=_s(doc.get("release")) or "?",
-        meta=_meta(doc),
+        release=_s(doc.get("release")) or "?", meta=_meta(doc), caveat=_caveat(doc),
         counts={v: sum(1 for r in rows if r.verdict == v) for v in ORDER},
-        share=_float(share),
+        share=_float(_dict(doc.get("summary")).get("reproduced_percent")),
         verdicts=[v for v in ORDER if v in present] + sorted(present - set(ORDER)),
-        stages=sorted({r.stage for r in rows}),
-        rows=rows,
-        explanations=[_explanation(anchors[p], p, by_name[p].verdict, _dict(e))
-                      for p, e in explained.items() if p in anchors and p in by_name],
+        stages=sorted({r.stage for r in rows}), rows=rows,
+        explanations=[_explanation(by_name[p].anchor or "", p, by_name[p].verdict, _dict(e))
+                      for p, e in explained.items() if p in by_name],
         failures=[_failure(r, builds.get(r.package, {}), logs_root) for r in rows if r.verdict == "FAILED"],
         timeline=svg.timeline(slot_rows, bars, frozenset(path)),
         critical=[(p, svg.duration(by_name[p].seconds or 0) if p in by_name else "") for p in path],
-        critical_seconds=_float(critical.get("seconds")),
+        critical_seconds=path_seconds,
         runs_chart=svg.share_bars([_run_point(i, r) for i, r in enumerate(runs)][-MAX_RUNS:],
                                   "share reproduced per run"),
         releases_chart=svg.share_bars([_release_point(r) for r in latest_per_release(runs).values()],
                                       "share reproduced per release"),
         runs=list(reversed(runs))[:MAX_RUNS],
         flapping=sorted((h for h in histories.values() if h.flaps), key=lambda h: (-h.flips, h.package)),
-        caveat=_caveat(doc),
     )
+
+
+def _rows(verdicts: list, builds: dict[str, dict], histories: dict[str, PackageHistory],
+          explained: dict) -> list[PackageRow]:
+    """One row per verdict; those with an explanation or a failure get the id of its section."""
+    rows = []
+    for i, v in enumerate(x for x in verdicts if isinstance(x, dict) and isinstance(x.get("package"), str)):
+        name = v["package"]
+        anchor = f"d{i}" if _s(v.get("verdict")) in DETAILED or name in explained else None
+        rows.append(_row(v, builds.get(name, {}), histories.get(name), anchor))
+    return rows
+
+
+def _critical(doc: dict) -> tuple[list[str], float | None]:
+    critical = _dict(doc.get("critical_path"))
+    packages = critical.get("packages")
+    path = [p for p in packages if isinstance(p, str)] if isinstance(packages, list) else []
+    return path, _float(critical.get("seconds"))
 
 
 def _row(v: dict, build: dict, history: PackageHistory | None, anchor: str | None) -> PackageRow:
