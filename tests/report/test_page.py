@@ -92,3 +92,17 @@ def test_a_run_built_from_another_commit_says_so(tmp_path):
     caveat = build_page(doc, []).caveat
     assert caveat and "Built from 1234567890ab with local changes" in caveat and "does not verify" in caveat
     assert 'class="caveat"' in render(build_page(doc, []))
+
+
+def test_an_interrupted_write_leaves_the_old_page_and_no_temporary(tmp_path, monkeypatch):
+    page = build_page(generate(3, tmp_path / "logs").doc, [])
+    target = write_html(page, tmp_path / "p.html")
+    before = target.read_text()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("rebuildx.report.html.os.replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_html(page, target)
+    assert target.read_text() == before and [p.name for p in tmp_path.iterdir() if p.is_file()] == ["p.html"]

@@ -31,13 +31,15 @@ def render(page: Page) -> str:
 
 def write_html(page: Page, path: Path) -> Path:
     """Write the page whole or not at all (a reader never sees half a page)."""
+    text = render(page)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(render(page), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except OSError as e:
+        raise RebuildxError(f"{path}: cannot write the HTML report: {e.strerror or e}") from e
+    finally:  # the temporary is gone after the rename; a failure or an interrupt leaves none either
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise RebuildxError(f"{path}: cannot write the HTML report: {e.strerror or e}") from e
     return path
