@@ -123,7 +123,7 @@ def test_513_packages_small_and_fast(tmp_path, browser, capsys):
     size = html.stat().st_size
     assert size <= 2 * 2**20, f"{size} bytes"
     wall, painted, errors = [], [], []
-    for _ in range(5):
+    for _ in range(7):
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.on("pageerror", lambda e: errors.append(str(e)))
         started = time.perf_counter()
@@ -136,9 +136,9 @@ def test_513_packages_small_and_fast(tmp_path, browser, capsys):
         page.close()
     with capsys.disabled():
         print(f"\n513-package report: {size / 1024:.0f} KiB; painted after {min(painted):.3f} s at best, "
-              f"{statistics.median(painted):.3f} s median of 5 (wall clock from goto: best {min(wall):.3f} s, "
+              f"{statistics.median(painted):.3f} s median of 7 (wall clock from goto: best {min(wall):.3f} s, "
               f"median {statistics.median(wall):.3f} s)")
-    assert min(painted) <= 1.0  # the best of 5: the machine is shared, and other load slows only some
+    assert min(painted) <= 1.0  # the best of 7: the machine is shared, and other load slows only some
 
 
 def test_timeline_critical_path_and_history(small, open_page):
