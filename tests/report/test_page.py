@@ -106,3 +106,13 @@ def test_an_interrupted_write_leaves_the_old_page_and_no_temporary(tmp_path, mon
     with pytest.raises(KeyboardInterrupt):
         write_html(page, target)
     assert target.read_text() == before and [p.name for p in tmp_path.iterdir() if p.is_file()] == ["p.html"]
+
+
+def test_signatures_checked_with_the_run_are_counted(tmp_path):
+    doc = generate(3, tmp_path / "logs").doc
+    doc["signatures"] = {"quorum": 2, "summary": {"QUORUM": 2, "UNDER_QUORUM": 0, "UNSIGNED": 1, "total": 3}}
+    assert ("signatures", "2 QUORUM, 1 UNSIGNED (quorum 2)") in build_page(doc, []).meta
+    doc["signatures"] = {"error": f"no such source {HOSTILE}"}
+    assert ("signatures", f"not checked: no such source {HOSTILE}") in build_page(doc, []).meta
+    doc["signatures"] = ["?"]
+    assert "signatures" not in dict(build_page(doc, []).meta)

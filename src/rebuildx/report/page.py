@@ -240,7 +240,8 @@ def _meta(doc: dict) -> list[tuple[str, str]]:
              ("local changes", ", ".join(d for d in doc.get("dirty") or [] if isinstance(d, str))),
              ("deps", "published images" if doc.get("published_deps") else "built here"),
              ("machine", _pairs(doc.get("machine"))), ("engine", _pairs(doc.get("engine"))),
-             ("started", _s(doc.get("started"))), ("finished", _s(doc.get("finished")))]
+             ("started", _s(doc.get("started"))), ("finished", _s(doc.get("finished"))),
+             ("signatures", _signatures(doc.get("signatures")))]
     return [(k, v) for k, v in items if v]
 
 
@@ -250,6 +251,19 @@ def _caveat(doc: dict) -> str | None:
         return (f"Built from {head[:12] or '?'}{' with local changes' if dirty else ''}, not the release's "
                 f"commit {commit[:12]} (--allow-dirty): this run does not verify the release.")
     return None
+
+
+def _signatures(value: Any) -> str:
+    """The maintainers' signatures checked with the run (`verify --sigs`): counts per verdict."""
+    sigs = _dict(value)
+    if _s(sigs.get("error")):
+        return f"not checked: {sigs['error']}"
+    counts = {k: n for k, n in _dict(sigs.get("summary")).items()
+              if k in ("QUORUM", "UNDER_QUORUM", "INVALID", "UNSIGNED") and isinstance(n, int) and n}
+    if not counts:
+        return ""
+    quorum = sigs.get("quorum")
+    return ", ".join(f"{n} {k}" for k, n in counts.items()) + (f" (quorum {quorum})" if isinstance(quorum, int) else "")
 
 
 def _pairs(value: Any) -> str:
