@@ -67,7 +67,7 @@ def test_report_errors_are_one_line_with_exit_1(tmp_path):
     done = rebuildx("report", "--tree", str(empty))
     assert done.returncode == 1 and "no verify report; run `rebuildx verify --release R` first" in done.stderr
     report = root / ".rebuildx/reports/verify-2026.03.0.json"
-    for damage in (b"{\"verdicts\": [", b"\xff\xfe", b"[1, 2]"):
+    for damage in (b"{\"verdicts\": [", b"\xff\xfe", b"[1, 2]", b"[" * 100_000):
         report.write_bytes(damage)
         done = rebuildx("report", "--tree", str(root))
         assert done.returncode == 1 and "not a verify report" in done.stderr and done.stderr.count("\n") == 1

@@ -116,3 +116,21 @@ def test_signatures_checked_with_the_run_are_counted(tmp_path):
     assert ("signatures", f"not checked: no such source {HOSTILE}") in build_page(doc, []).meta
     doc["signatures"] = ["?"]
     assert "signatures" not in dict(build_page(doc, []).meta)
+
+
+def test_explanations_damaged_in_depth_are_said_once(tmp_path):
+    fx = generate(8, tmp_path / "logs")
+    first, second = [p for p, _ in fx.doc["explanations"].items()][:2]
+    deep: dict = {"kind": "image", "name": "x"}
+    node = deep
+    for _ in range(5000):  # deeper than Python's recursion limit
+        node["children"] = [{"kind": "layer", "name": "y"}]
+        node = node["children"][0]
+    fx.doc["explanations"][first]["difference"] = {"format": "rebuildx-explain", "version": 1, "difference": deep}
+    fx.doc["explanations"][second]["difference"]["difference"]["children"][0]["children"][0]["name"] = 7
+    fx.doc["explanations"][second]["difference"]["difference"]["children"][0]["omitted"] = "many"
+    page = build_page(fx.doc, [])
+    shown = {e.package: e for e in page.explanations}
+    assert shown[first].error and "cannot be read" in shown[first].error
+    assert shown[second].error and "cannot be read" in shown[second].error
+    assert "cannot be read" in render(page)

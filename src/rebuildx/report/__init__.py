@@ -46,6 +46,8 @@ def read_report(path: Path) -> dict:
         raise ReportError(f"{path}: cannot read the verify report: {e.strerror or e}") from e
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ReportError(f"{path}: not a verify report (not JSON: {e})") from e
+    except RecursionError as e:
+        raise ReportError(f"{path}: not a verify report (nested too deeply to read)") from e
     if not isinstance(doc, dict) or not isinstance(doc.get("verdicts"), list):
         raise ReportError(f"{path}: not a verify report: it has no `verdicts` list")
     return doc

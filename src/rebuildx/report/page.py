@@ -186,21 +186,21 @@ def _explanation(anchor: str, package: str, verdict: str, e: dict) -> Explanatio
                                 source=_s(e.get("source")))
     if "difference" not in e:
         return Explanation(**base, error=_s(e.get("error")) or "no explanation recorded")
-    try:
+    try:  # the document is untrusted: anything wrong in it is said on the page, once
         diff = from_json(e["difference"])
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        shown = diff.files()[:MAX_FILES]
+        files = tuple(FileChange(str(f.name), str(f.classification or ""),
+                                 _changed(f.children, f.local, f.published)) for f in shown)
+        node = diff.child("files")
+        comments = tuple(str(c) for d in diff.walk() if d.kind != "file" for c in d.comments)
+        omitted = int(node.omitted if node else 0) + len(diff.files()) - len(shown)
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         return Explanation(**base, error=f"the explanation cannot be read: {exc}")
-    shown = diff.files()[:MAX_FILES]
-    files = tuple(FileChange(f.name, f.classification or "", _changed(f.children, f.local, f.published))
-                  for f in shown)
-    node = diff.child("files")
-    comments = tuple(c for d in diff.walk() if d.kind != "file" for c in d.comments)
-    omitted = (node.omitted if node else 0) + len(diff.files()) - len(shown)
     return Explanation(**base, comments=comments[:MAX_FILES], files=files, omitted=omitted)
 
 
 def _changed(children: list, local: str | None, published: str | None) -> str:
-    return ", ".join(c.name for c in children) or (
+    return ", ".join(str(c.name) for c in children) or (
         "only in published" if local is None else "only in local" if published is None else "")
 
 
