@@ -134,3 +134,41 @@ def test_explanations_damaged_in_depth_are_said_once(tmp_path):
     assert shown[first].error and "cannot be read" in shown[first].error
     assert shown[second].error and "cannot be read" in shown[second].error
     assert "cannot be read" in render(page)
+
+
+def _paths(o, pre=()):
+    yield pre
+    if isinstance(o, dict):
+        for k, v in o.items():
+            yield from _paths(v, (*pre, k))
+    elif isinstance(o, list):
+        for i, v in enumerate(o[:3]):
+            yield from _paths(v, (*pre, i))
+
+
+def test_any_field_of_any_type_gives_a_page_or_one_line(tmp_path):
+    """A report damaged anywhere, with any JSON value (huge numbers too), gives a page of bounded
+    size or a ReportError, never another exception, never unbounded work."""
+    import copy
+    import random
+
+    fx = generate(10, tmp_path / "logs")
+    values = [None, True, 0, -1, 1e308, -1e308, 2**70, "", HOSTILE, [], [1, "a"], {}, {"a": 1}]
+    paths = [p for p in _paths(fx.doc) if p]
+    rng = random.Random(14)
+    for _ in range(400):
+        doc = copy.deepcopy(fx.doc)
+        for _ in range(rng.randint(1, 4)):
+            *parents, last = rng.choice(paths)
+            node = doc
+            try:
+                for key in parents:
+                    node = node[key]
+                node[last] = rng.choice(values)
+            except (KeyError, IndexError, TypeError):
+                pass  # an earlier change replaced the way there
+        try:
+            html = render(build_page(doc, fx.ledger))
+        except ReportError:
+            continue
+        assert len(html) < 2_000_000 and HOSTILE not in html

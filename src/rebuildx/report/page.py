@@ -176,7 +176,7 @@ def _spans(rows: list[PackageRow], builds: dict[str, dict]) -> list[Span]:
     for r in rows:
         b = builds.get(r.package, {})
         started = _float(b.get("started"))
-        if started is not None and r.seconds:
+        if started is not None and r.seconds and r.seconds > 0 and math.isfinite(started + r.seconds):
             out.append(Span(r.package, r.verdict, started, r.seconds, _s(b.get("builder"))))
     return out
 
@@ -237,7 +237,7 @@ def _meta(doc: dict) -> list[tuple[str, str]]:
     commit, head = _s(doc.get("commit")), _s(doc.get("head"))
     items = [("release", _s(doc.get("release"))), ("ref", _s(doc.get("ref"))), ("tree commit", commit),
              ("built from", head if head and head != commit else ""),
-             ("local changes", ", ".join(d for d in doc.get("dirty") or [] if isinstance(d, str))),
+             ("local changes", ", ".join(d for d in _list(doc.get("dirty")) if isinstance(d, str))),
              ("deps", "published images" if doc.get("published_deps") else "built here"),
              ("machine", _pairs(doc.get("machine"))), ("engine", _pairs(doc.get("engine"))),
              ("started", _s(doc.get("started"))), ("finished", _s(doc.get("finished"))),
@@ -246,8 +246,8 @@ def _meta(doc: dict) -> list[tuple[str, str]]:
 
 
 def _caveat(doc: dict) -> str | None:
-    commit, head, dirty = _s(doc.get("commit")), _s(doc.get("head")), doc.get("dirty")
-    if (head and commit and head != commit) or (isinstance(dirty, list) and dirty):
+    commit, head, dirty = _s(doc.get("commit")), _s(doc.get("head")), _list(doc.get("dirty"))
+    if (head and commit and head != commit) or dirty:
         return (f"Built from {head[:12] or '?'}{' with local changes' if dirty else ''}, not the release's "
                 f"commit {commit[:12]} (--allow-dirty): this run does not verify the release.")
     return None
@@ -299,6 +299,10 @@ def _float(value: Any) -> float | None:
 
 def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _dicts(value: Any) -> list[dict]:

@@ -6,6 +6,7 @@ return `Markup`, so the page's template inserts them as they are.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,7 +36,10 @@ def duration(seconds: float) -> str:
 
 
 def day(when: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(when))
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.gmtime(when))
+    except (OverflowError, OSError, ValueError):  # no date a clock gives
+        return "?"
 
 
 def timeline(rows: Sequence[str], bars: Sequence[Bar], critical: frozenset[str] = frozenset()) -> Markup:
@@ -81,7 +85,7 @@ def _tick_label(seconds: float) -> str:
 
 def _ticks(total: float, count: int = 8) -> list[float]:
     steps = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
-    step = next((s for s in steps if total / s <= count), steps[-1])
+    step = next((float(s) for s in steps if total / s <= count), 86400.0 * math.ceil(total / 86400 / count))
     return [i * step for i in range(int(total // step) + 1)]
 
 
