@@ -44,7 +44,7 @@ def test_verify_page_shows_the_run(upstream, tmp_path, open_page):  # noqa: F811
     verdicts = {v["package"]: v["verdict"] for v in doc["verdicts"]}
     assert verdicts == {"bootstrap-seed": "MATCH", "core-hello": "MISMATCH", "core-pair": "MISMATCH",
                         "core-tool-a": "FAILED", "core-tool-b": "FAILED", "pallet-hello-kit": "FAILED"}
-    assert doc["engine"]["docker"] and doc["machine"]["cpus"] >= 1 and doc["started"] <= doc["finished"]
+    assert "docker" in doc["engine"] and doc["machine"]["cpus"] >= 1 and doc["started"] <= doc["finished"]
     assert doc["critical_path"]["packages"][0] == "bootstrap-seed" and doc["critical_path"]["seconds"] > 0
     timed = [b for b in doc["builds"] if b["started"] and b["seconds"] > 0]
     assert len(timed) == 5  # every package but the blocked one was built or tried
@@ -70,7 +70,7 @@ def test_verify_page_shows_the_run(upstream, tmp_path, open_page):  # noqa: F811
     blocked = page.locator("#failures details", has_text="pallet-hello-kit")
     assert "core-tool-a" in blocked.locator("summary").inner_text()  # blocked by it: said, with no log
     assert page.locator("#timeline svg rect").count() == len(timed)
-    assert doc["engine"]["docker"] in page.locator(".meta").inner_text()
+    assert doc["engine"] in page.locator(".meta").inner_text()
     page.screenshot(path=str(tmp_path / "verify-page.png"), full_page=True)
     assert o.errors == [] and o.requests == []
 
