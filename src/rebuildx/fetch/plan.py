@@ -47,6 +47,7 @@ class SourceJob:
     directory: PurePosixPath  # `fetch/<stage>/<origin>`, relative to the workspace
     names: tuple[str, ...]  # file names its mirrors give, first mirror first
     candidates: tuple[Candidate, ...]  # its own mirrors, in order
+    size: int | None = None  # bytes, when the package.toml says
 
     def target(self, name: str) -> PurePosixPath:
         return self.directory / name
@@ -66,6 +67,13 @@ class FileGroup:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(n for job in self.jobs for n in job.names))
+
+    @property
+    def size(self) -> int | None:
+        """The size the tree declares for these bytes (the smallest, if two disagree: one of
+        them is wrong, and no download needs to go past it to find out)."""
+        sizes = [job.size for job in self.jobs if job.size is not None]
+        return min(sizes) if sizes else None
 
     def name_for(self, job: SourceJob, delivered: str) -> str:
         """The name `job` stores the file under: the delivered name if it is one of its own."""
@@ -124,7 +132,7 @@ def _job(package: Package, source: Source) -> SourceJob:
         check_file_name(name, f"{package.directory}/package.toml: package {label}: [sources.{source.name}]")
         candidates.append(Candidate(PACKAGE, url, name))
     names = tuple(dict.fromkeys(c.file for c in candidates))
-    return SourceJob(label, source.name, source.hash, package.fetch_dir, names, tuple(candidates))
+    return SourceJob(label, source.name, source.hash, package.fetch_dir, names, tuple(candidates), source.size)
 
 
 def check_file_name(name: str, where: str) -> str:

@@ -232,10 +232,12 @@ class _Run:
         download that does not match is tried once more from zero: the kept prefix may have
         come from another, bad, mirror or a killed run."""
         partial = self.staging.partial(g.sha256)
+        limit = g.size if g.size is not None else self.options.limits.max_source_bytes
         for _ in range(2):
             try:
                 t = self.downloader().fetch(cand.where, partial,
-                                            lambda done, total: self.progress.transfer(g.sha256, done, total))
+                                            lambda done, total: self.progress.transfer(g.sha256, done, total),
+                                            limit)
             except DownloadFailed as e:
                 return Attempt(cand.where, e.answer), None
             if t.sha256 == g.sha256:

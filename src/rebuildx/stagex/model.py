@@ -42,6 +42,7 @@ class Source:
     file: str = ""
     format: str = ""
     git_sha: str = ""
+    size: int | None = None  # bytes, when the package.toml gives them (fetch stops there)
 
     def fetch_values(self, package_version: str | None) -> dict[str, str]:
         """Template values `src/fetch.py` uses: this source's version, else the package's own."""

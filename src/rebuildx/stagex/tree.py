@@ -196,6 +196,12 @@ class _Ctx:
             raise self.error(f"{where} {key}", f"expected a string, got {type(value).__name__}")
         return value
 
+    def size(self, table: dict[str, Any], key: str, *, where: str) -> int | None:
+        value = table.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise self.error(f"{where} {key}", f"expected a number of bytes, got {value!r}")
+        return value
+
     def strings(self, table: dict[str, Any], key: str, *, where: str) -> list[str]:
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -222,6 +228,7 @@ def _read_sources(ctx: _Ctx, table: Any) -> Iterable[Source]:
             file=ctx.string(spec, "file", where=where),
             format=ctx.string(spec, "format", where=where),
             git_sha=ctx.string(spec, "git_sha", where=where),
+            size=ctx.size(spec, "size", where=where),
         )
 
 
