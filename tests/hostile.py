@@ -2,8 +2,8 @@
 
 `Flood` is a real HTTP server that answers every GET with `total` bytes (never the file asked
 for), with an honest, lying or absent Content-Length, and counts what it managed to send.
-`measured` runs a command and returns its exit code, output and peak RSS, as the kernel
-accounted it for that process (`wait4`'s rusage): nothing sampled, nothing estimated.
+`measured` runs rebuildx and returns its exit code, output and peak RSS, as the kernel
+accounted it for that process (VmHWM at exit): nothing sampled, nothing estimated.
 """
 
 from __future__ import annotations
@@ -57,17 +57,29 @@ class Measured:
     max_rss_mb: float
 
 
-def measured(args: list[str], **kw: object) -> Measured:
-    """Run `args` to the end and account its peak resident memory (ru_maxrss of this child
-    alone, from wait4; the output goes through files so that nothing reaps it first)."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        p = subprocess.Popen(args, stdout=out, stderr=err, text=True, **kw)  # type: ignore[call-overload]
-        _, status, usage = os.wait4(p.pid, 0)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Measured(p.returncode, out.read(), err.read(), usage.ru_maxrss / 1024)
+# Runs rebuildx's CLI in this process and, at exit, writes the kernel's peak RSS of this very
+# program (VmHWM: per address space, so not the parent's pages a fork or vfork started from,
+# which getrusage's ru_maxrss carries over an exec) to the file named by $REBUILDX_TEST_HWM.
+_WRAPPER = """
+import atexit, os, runpy, sys
+def hwm():
+    with open("/proc/self/status") as f:
+        kb = next(line.split()[1] for line in f if line.startswith("VmHWM:"))
+    with open(os.environ["REBUILDX_TEST_HWM"], "w") as out:
+        out.write(kb)
+atexit.register(hwm)
+sys.argv[0] = "rebuildx"
+runpy.run_module("rebuildx", run_name="__main__", alter_sys=True)
+"""
 
 
-def rebuildx_args(*args: str) -> list[str]:
-    return [sys.executable, "-m", "rebuildx", *args]
+def measured(*args: str, **kw: object) -> Measured:
+    """Run `rebuildx args…` to the end and account its peak resident memory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hwm = os.path.join(tmp, "hwm")
+        env = {**os.environ, "REBUILDX_TEST_HWM": hwm}
+        done = subprocess.run([sys.executable, "-c", _WRAPPER, *args], capture_output=True, text=True,
+                              env=env, **kw)  # type: ignore[call-overload]
+        with open(hwm) as f:
+            peak_kb = int(f.read())
+    return Measured(done.returncode, done.stdout, done.stderr, peak_kb / 1024)

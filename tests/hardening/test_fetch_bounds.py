@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from hostile import MIB, Flood, measured, rebuildx_args
+from hostile import MIB, Flood, measured
 from rebuildx.fetch import FetchOptions, Limits, Outcome, fetch_sources
 from rebuildx.tree import load_tree
 from rebuildx.workspace import Workspace
@@ -85,7 +85,7 @@ def test_hostile_2gb_mirror_fetch_memory_stays_small(tmp_path, flood, record_pro
     stopped at the default cap (1 GiB written, then dropped), peak RSS well under 200 MB."""
     server = flood(2 << 30)
     tree_with_source(tmp_path, server.url)
-    run = measured(rebuildx_args("fetch", "--tree", str(tmp_path)))
+    run = measured("fetch", "--tree", str(tmp_path))
     record_property("fetch_max_rss_mb", run.max_rss_mb)
     print(f"fetch from a hostile 2 GB mirror: peak RSS {run.max_rss_mb:.1f} MB, server sent {server.sent} bytes")
     assert run.returncode == 1, run.stderr
