@@ -155,7 +155,7 @@ class _Run:
         found = {job: self._present(job, fix=False) for job in g.jobs}
         if all(found.values()):
             return [self._result(j, Outcome.PRESENT, n) for j, n in found.items() if n]
-        with self.staging.lock(g.sha256):
+        with self.staging.lock(g.sha256, ", ".join(str(j.target(j.names[0])) for j in g.jobs)):
             found = {job: name or self._present(job, fix=True) for job, name in found.items()}
             missing = [job for job, name in found.items() if name is None]
             got = self._from_twin(g, found) if missing else None
