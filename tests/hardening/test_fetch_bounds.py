@@ -9,7 +9,7 @@ import pytest
 
 from hostile import MIB, Flood, measured
 from rebuildx.fetch import FetchOptions, Limits, Outcome, fetch_sources
-from rebuildx.tree import load_tree
+from rebuildx.stagex.tree import load_tree
 from rebuildx.workspace import Workspace
 from treegen import write_package
 

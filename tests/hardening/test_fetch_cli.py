@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from rebuildx.tree import load_tree
+from rebuildx.stagex.tree import load_tree
 
 DROP_DAC = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search",
             "--inh-caps", "-dac_override,-dac_read_search"]  # root that file modes apply to

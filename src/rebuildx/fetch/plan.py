@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from rebuildx.errors import TreeError
-from rebuildx.stagex.model import Package, Source
+from rebuildx.stagex.model import Package, Source, check_file_name
 
 SOURCES = "sources"  # a file taken from a flat `--sources` directory
 MIRROR = "mirror"  # `--mirror URL`: URL/<file>
@@ -133,20 +133,6 @@ def _job(package: Package, source: Source) -> SourceJob:
         candidates.append(Candidate(PACKAGE, url, name))
     names = tuple(dict.fromkeys(c.file for c in candidates))
     return SourceJob(label, source.name, source.hash, package.fetch_dir, names, tuple(candidates), source.size)
-
-
-def check_file_name(name: str, where: str) -> str:
-    """Refuse a name that is not one plain path component: it must stay in its fetch directory."""
-    problem = None
-    if name in ("", ".", ".."):
-        problem = "is empty or a directory reference"
-    elif "/" in name or "\\" in name:
-        problem = "contains a path separator"
-    elif any(ord(c) < 32 or c == "\x7f" for c in name):
-        problem = "contains a control character (NUL, newline, ...)"
-    if problem:
-        raise TreeError(f"{where}: file name {name!r} {problem}: it would not stay in the fetch directory")
-    return name
 
 
 def _check_collisions(jobs: Iterable[SourceJob]) -> None:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from rebuildx.errors import RebuildxError
+from rebuildx.errors import RebuildxError, TreeError
 from rebuildx.stagex.templating import expand, url_file, version_forms
 
 DEFAULT_PLATFORM = "linux/amd64"  # StageX's Makefile: PLATFORM := linux/amd64
@@ -26,6 +26,20 @@ def release_tuple(release: str) -> tuple[int, int, int]:
         raise RebuildxError(f"release {release!r} is not of the form YYYY.MM.N")
     year, month, n = map(int, m.groups())
     return year, month, n
+
+
+def check_file_name(name: str, where: str) -> str:
+    """Refuse a name that is not one plain path component: it must stay in its fetch directory."""
+    problem = None
+    if name in ("", ".", ".."):
+        problem = "is empty or a directory reference"
+    elif "/" in name or "\\" in name:
+        problem = "contains a path separator"
+    elif any(ord(c) < 32 or c == "\x7f" for c in name):
+        problem = "contains a control character (NUL, newline, ...)"
+    if problem:
+        raise TreeError(f"{where}: file name {name!r} {problem}: it would not stay in the fetch directory")
+    return name
 
 
 @dataclass(frozen=True)
