@@ -42,8 +42,8 @@ def flood():
         s.close()
 
 
-def fetch(tree, limits: Limits = Limits()):
-    report = fetch_sources(Workspace(tree.root), tree.packages.values(), FetchOptions(limits=limits))
+def fetch(tree, limits: Limits | None = None):
+    report = fetch_sources(Workspace(tree.root), tree.packages.values(), FetchOptions(limits=limits or Limits()))
     (result,) = report.results
     return result
 
