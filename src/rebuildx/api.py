@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rebuildx.errors import BusyError, RebuildxError
+from rebuildx.errors import BusyError, DigestError, RebuildxError
 from rebuildx.stagex.checkout import DEFAULT_REPO
 from rebuildx.stagex.model import DEFAULT_PLATFORM, release_tuple
 from rebuildx.stagex.tree import Tree, load_tree
@@ -319,7 +319,12 @@ def digests(tree: Tree, release: str | None = None) -> dict[str, Path]:
     from rebuildx.compare.digestfiles import write_digests
     from rebuildx.stagex.releases import digest_semantics
 
-    return write_digests(Workspace(tree.root), digest_semantics(release))
+    ws = Workspace(tree.root)
+    written = write_digests(ws, digest_semantics(release))
+    if not written:
+        raise DigestError(f"{ws.out}: no entries, so no digest file was written (digests/ is left as it "
+                          f"is); build first")
+    return written
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,8 @@ out.
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -46,19 +45,26 @@ def render_stage_files(digests: Mapping[str, str]) -> dict[str, str]:
 
 
 def write_digests(workspace: Workspace, semantics: Semantics = Semantics.MANIFEST) -> dict[str, Path]:
-    """Replace digests/ with one file per stage, like `make digests` (which removes the folder
-    first); the new folder is written aside and swapped in whole."""
+    """Write `digests/<stage>.txt` for every stage with entries in out/, each file replaced whole
+    (written aside, renamed). Unlike `make digests`, which removes the folder first, a stage
+    file without entries in out/ is left as it is: it is the published file the checkout
+    tracks, and deleting it loses it. Folder and files get the modes `mkdir` and a plain write
+    give under the user's umask. Returns the files written ({} when out/ has no entry)."""
     files = render_stage_files(local_digests(workspace, semantics))
-    workspace.root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".digests-", dir=workspace.root))
-    for stage, text in files.items():
-        (staging / f"{stage}.txt").write_text(text)
-    old = workspace.root / ".digests-old"
-    shutil.rmtree(old, ignore_errors=True)
-    if workspace.digests.exists():
-        workspace.digests.rename(old)
-    staging.rename(workspace.digests)
-    shutil.rmtree(old, ignore_errors=True)
+    if not files:
+        return {}
+    try:
+        workspace.digests.mkdir(parents=True, exist_ok=True)
+        for stage, text in files.items():
+            target = workspace.digests / f"{stage}.txt"
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            try:
+                tmp.write_text(text)
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
+    except OSError as e:
+        raise DigestError(f"{workspace.digests}: cannot write the digest files ({e.strerror or e})") from e
     return {stage: workspace.digests / f"{stage}.txt" for stage in files}
 
 
