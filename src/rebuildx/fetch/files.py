@@ -43,8 +43,7 @@ class Staging:
     """The scratch directory for one workspace's fetches."""
 
     def __init__(self, workspace: Workspace) -> None:
-        self.dir = workspace.tmp / "fetch"
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir = workspace.make_dir(workspace.tmp / "fetch")
 
     def partial(self, sha256: str) -> Path:
         """The resumable download of the file with this hash (shared by every mirror)."""
