@@ -339,8 +339,9 @@ def compare(tree: Tree, selection: Sequence[str] = (), published: Sequence[str] 
             release: str | None = None, any_out: bool = False) -> CompareResult:
     """A verdict per package of the selection and its closure against the published digests.
     Only out/ entries rebuildx built here from this tree count, unless `any_out`."""
+    from rebuildx.build.outputs import foreign_entries
     from rebuildx.build.run import not_built_here
-    from rebuildx.compare.digestfiles import local_digests
+    from rebuildx.compare.digestfiles import damaged_entries, local_digests
     from rebuildx.compare.published import load_published
     from rebuildx.compare.verdicts import compare as judge
     from rebuildx.stagex.plan import make_plan
@@ -355,7 +356,11 @@ def compare(tree: Tree, selection: Sequence[str] = (), published: Sequence[str] 
         names += sorted(n for n in theirs.keys() | local.keys() if n not in tree.packages)
     history = History(ws)
     failed = {n: e for n in names if (e := history.last_failure(n)) is not None}
-    not_ours = {} if any_out else not_built_here(ws, tree)
+    if any_out:  # others' entries count, once every blob of theirs is checked
+        not_ours = damaged_entries(ws, [n for n in foreign_entries(ws, history) if n in local],
+                                   digest_semantics(release))
+    else:
+        not_ours = not_built_here(ws, tree)
     return CompareResult(judge(names, local, theirs, failed, not_ours=not_ours), local, theirs, names)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from rebuildx.errors import DigestError, LayoutError
@@ -32,6 +32,20 @@ def _hex_digest(layout: Path, semantics: Semantics) -> str:
         return hex_of(entry_digest(layout, semantics))
     except LayoutError as e:
         raise DigestError(f"out/{layout.name}: cannot read its digest ({semantics.value}): {e}") from e
+
+
+def damaged_entries(workspace: Workspace, names: Iterable[str],
+                    semantics: Semantics = Semantics.MANIFEST) -> dict[str, str]:
+    """Of the out/ entries `names`, those whose blobs are not all present and hashing to what the
+    index claims, and why: an entry rebuildx did not write is checked in full before its
+    index's digest may count (its own entries are checked when built, and keep their stamp)."""
+    damaged = {}
+    for name in names:
+        try:
+            entry_digest(workspace.out_entry(name), semantics, check=True)
+        except (LayoutError, OSError) as e:
+            damaged[name] = f"out/ entry is damaged, so it proves nothing ({e}); rebuild it"
+    return damaged
 
 
 def render_stage_files(digests: Mapping[str, str]) -> dict[str, str]:
