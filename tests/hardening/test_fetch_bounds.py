@@ -92,3 +92,18 @@ def test_hostile_2gb_mirror_fetch_memory_stays_small(tmp_path, flood, record_pro
     assert f"sent more than the {Limits().max_source_bytes} bytes expected; stopped" in run.stdout + run.stderr
     assert run.max_rss_mb < 200
     assert not (tmp_path / "fetch/core/big/big-1.0.tar.gz").exists()
+
+
+def test_cli_cap_is_an_option(tmp_path, flood):
+    server = flood(64 * MIB)
+    tree_with_source(tmp_path, server.url)
+    run = measured("fetch", "--tree", str(tmp_path), "--max-source-bytes", str(2 * MIB))
+    assert run.returncode == 1
+    assert f"sent more than the {2 * MIB} bytes expected; stopped" in run.stdout + run.stderr
+
+
+def test_default_cap_is_the_documented_one():
+    from rebuildx.cli.fetch import MAX_SOURCE_BYTES
+    from rebuildx.fetch.http import MAX_SOURCE_BYTES as LIBRARY_DEFAULT
+
+    assert MAX_SOURCE_BYTES == LIBRARY_DEFAULT == Limits().max_source_bytes == 1 << 30
