@@ -144,8 +144,9 @@ def _readable(root: Path, path: Path) -> bool:
     try:
         st = path.stat()
         if stat.S_ISREG(st.st_mode):
-            with open(path, "rb"):
-                return True
+            if not os.access(path, os.R_OK):  # as the kernel will judge the open (capabilities too)
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            return True
     except FileNotFoundError:
         if not path.is_symlink():
             return False
