@@ -37,3 +37,11 @@ def test_doctor_json_outside_a_tree_prints_json(tmp_path):
     assert done.returncode == 1
     doc = json.loads(done.stdout)
     assert doc["findings"] == [] and "not a StageX tree" in doc["error"]
+
+
+def test_an_os_error_anywhere_is_one_line(fixture_tree):
+    with open("/dev/full", "w") as full:  # stdout on a full disk
+        done = subprocess.run([sys.executable, "-m", "rebuildx", "plan", "--json", "--tree", str(fixture_tree.root)],
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "rebuildx: error: No space left on device"
