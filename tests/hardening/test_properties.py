@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from rebuildx.compare.digestfiles import parse_digest_file
 from rebuildx.compare.published import PublishedSource
 from rebuildx.errors import RebuildxError
+from rebuildx.explain.limits import Limits
+from rebuildx.explain.run import resolve
 from rebuildx.explain.sources import LayoutSource
 from rebuildx.oci.digest import Semantics, entry_digest
 from rebuildx.oci.layout import check_layout
@@ -138,6 +140,7 @@ def read_entry(layout: Path) -> None:
         readable(entry_digest, layout, semantics, check=True)
     readable(lambda: check_layout(layout))
     readable(lambda: LayoutSource(layout).roots())
+    readable(lambda: resolve(LayoutSource(layout), None, Limits()))  # explain: index -> manifest -> config
 
 
 @FAST

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from rebuildx.errors import RegistryError
 from rebuildx.explain.limits import ExplainError
-from rebuildx.oci.media import INDEX_TYPES, MANIFEST_TYPES
+from rebuildx.oci.media import INDEX_TYPES, MANIFEST_TYPES, media_type
 from rebuildx.registry import (Manifest, Reference, RegistryClient,
                                VerifyingReader, check_digest, file_chunks, parse_reference, read_verified)
 
@@ -200,7 +200,7 @@ class RegistrySource(_Closing):
 
     def document(self, desc: dict, cap: int) -> bytes:
         digest, size = _descriptor(desc, self.label)
-        if desc.get("mediaType") not in INDEX_TYPES | MANIFEST_TYPES:
+        if media_type(desc) not in INDEX_TYPES | MANIFEST_TYPES:
             with self.open_blob(desc) as reader:
                 return read_verified(reader, cap)
         if digest not in self._manifests:
