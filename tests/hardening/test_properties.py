@@ -4,14 +4,16 @@ RebuildxError (one line for the user), never another exception (issue 16, "Accep
 Readers covered: package.toml (through `load_tree`, as bytes and as fields of a valid file),
 Containerfile dependency lines, digest files (parsed and read from a `--published` directory),
 out/ entries' index.json and the documents it leads to (the one entry-digest reader, the layout
-check) and explain's layout reader. Signature payloads: no `trust/signatures` reader exists on
-main yet (issue 11); its tests should add the same property when it lands.
+check, explain's layout reader and resolver), and signature files and their payloads (whose
+readers raise their own FormatError/PayloadError, which `trust.signatures.check` turns into an
+INVALID verdict: for them that error, or a result, is the property).
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
+import zlib
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +28,8 @@ from rebuildx.explain.sources import LayoutSource
 from rebuildx.oci.digest import Semantics, entry_digest
 from rebuildx.oci.layout import check_layout
 from rebuildx.stagex.tree import containerfile_deps, load_tree
+from rebuildx.trust.signatures.packets import FormatError, read_message
+from rebuildx.trust.signatures.payload import PayloadError, parse_claim
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HEX = "0123456789abcdef"
@@ -155,3 +159,40 @@ def test_index_json_bytes(index, blob):
 def test_index_and_manifest_documents(index, nested):
     with tempfile.TemporaryDirectory() as tmp:
         read_entry(write_entry(Path(tmp), json.dumps(index).encode(), json.dumps(nested).encode()))
+
+
+def packet(tag: int, body: bytes) -> bytes:
+    """An OpenPGP new-format packet header (RFC 4880 4.2.2) around `body`."""
+    n = len(body)
+    length = bytes([n]) if n < 192 else bytes([((n - 192) >> 8) + 192, (n - 192) & 0xFF]) if n < 8384 \
+        else b"\xff" + n.to_bytes(4, "big")
+    return bytes([0xC0 | tag]) + length + body
+
+
+packets = st.lists(st.tuples(st.sampled_from([2, 4, 8, 11, 1, 63]), st.binary(max_size=60)), max_size=4).map(
+    lambda ps: b"".join(packet(t, b) for t, b in ps))
+
+
+@FAST
+@given(st.binary(max_size=300) | packets | packets.map(lambda b: packet(8, b"\x01" + zlib.compress(b)[2:-4])))
+def test_signature_file_bytes(data):
+    try:
+        read_message(data)
+    except FormatError as e:
+        assert str(e)
+
+
+claims = st.fixed_dictionaries({"critical": st.fixed_dictionaries({}, optional={
+    "type": st.sampled_from(["atomic container signature", "pgp container image signature"]) | json_values,
+    "identity": st.fixed_dictionaries({}, optional={"docker-reference": st.text(max_size=40) | json_values}),
+    "image": st.fixed_dictionaries({}, optional={"docker-manifest-digest": digests})}) | json_values})
+
+
+@FAST
+@given(st.binary(max_size=300) | claims.map(lambda c: json.dumps(c).encode())
+       | claims.map(lambda c: json.dumps([c]).encode()))
+def test_signature_payload_bytes(data):
+    try:
+        parse_claim(data)
+    except PayloadError as e:
+        assert str(e)

@@ -37,7 +37,7 @@ def one_line(done: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("verb", VERBS, ids=lambda v: v[0])
+@pytest.mark.parametrize("verb", [*VERBS, ["plan"]], ids=lambda v: v[0])
 def test_damaged_db_is_moved_aside_and_the_run_goes_on(tree, verb):
     (tree / ".rebuildx").mkdir()
     (tree / ".rebuildx/state.sqlite").write_bytes(b"garbage, not SQLite" * 100)
