@@ -15,7 +15,8 @@ def rebuildx(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("value", ["garbage", "2026.13.0", "2026.00.1", "26.03.0", "2026.3.0"])
-@pytest.mark.parametrize("verb", [["digests"], ["compare"], ["doctor"], ["status"], ["verify"]])
+@pytest.mark.parametrize("verb", [["digests"], ["compare"], ["doctor"], ["status"], ["verify"], ["signatures"],
+                                  ["sign"], ["attest", "check"]])
 def test_bad_release_is_a_usage_error_before_any_work(fixture_tree, verb, value):
     digests = fixture_tree.root / "digests"
     digests.mkdir()
