@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rebuildx.errors import BusyError, RebuildxError
+from rebuildx.errors import BusyError, DigestError, RebuildxError
 from rebuildx.stagex.checkout import DEFAULT_REPO
 from rebuildx.stagex.model import DEFAULT_PLATFORM, release_tuple
 from rebuildx.stagex.tree import Tree, load_tree
@@ -320,7 +320,12 @@ def digests(tree: Tree, release: str | None = None) -> dict[str, Path]:
     from rebuildx.compare.digestfiles import write_digests
     from rebuildx.stagex.releases import digest_semantics
 
-    return write_digests(Workspace(tree.root), digest_semantics(release))
+    ws = Workspace(tree.root)
+    written = write_digests(ws, digest_semantics(release))
+    if not written:
+        raise DigestError(f"{ws.out}: no entries, so no digest file was written (digests/ is left as it "
+                          f"is); build first")
+    return written
 
 
 @dataclass(frozen=True)
@@ -335,8 +340,9 @@ def compare(tree: Tree, selection: Sequence[str] = (), published: Sequence[str] 
             release: str | None = None, any_out: bool = False) -> CompareResult:
     """A verdict per package of the selection and its closure against the published digests.
     Only out/ entries rebuildx built here from this tree count, unless `any_out`."""
+    from rebuildx.build.outputs import foreign_entries
     from rebuildx.build.run import not_built_here
-    from rebuildx.compare.digestfiles import local_digests
+    from rebuildx.compare.digestfiles import damaged_entries, local_digests
     from rebuildx.compare.published import load_published
     from rebuildx.compare.verdicts import compare as judge
     from rebuildx.stagex.plan import make_plan
@@ -351,7 +357,11 @@ def compare(tree: Tree, selection: Sequence[str] = (), published: Sequence[str] 
         names += sorted(n for n in theirs.keys() | local.keys() if n not in tree.packages)
     history = History(ws)
     failed = {n: e for n in names if (e := history.last_failure(n)) is not None}
-    not_ours = {} if any_out else not_built_here(ws, tree)
+    if any_out:  # others' entries count, once every blob of theirs is checked
+        not_ours = damaged_entries(ws, [n for n in foreign_entries(ws, history) if n in local],
+                                   digest_semantics(release))
+    else:
+        not_ours = not_built_here(ws, tree)
     return CompareResult(judge(names, local, theirs, failed, not_ours=not_ours), local, theirs, names)
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rebuildx.errors import StateError
+
 
 BUILDKIT = "buildx"
 
@@ -61,6 +63,21 @@ class Workspace:
     def build_tmp(self) -> Path:
         """The builds' part of tmp/ (fetch keeps its partial downloads beside it, in tmp/fetch)."""
         return self.tmp / "build"
+
+    def make_dir(self, path: Path) -> Path:
+        """`mkdir -p path`, or a StateError that names what is in the way and how to fix it
+        (a file named `.rebuildx`, a directory that cannot be written)."""
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as e:
+            blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), path)
+            raise StateError(f"{blocker}: a file is where rebuildx keeps a directory; fix: move it away "
+                             f"(mv {blocker} {blocker}.old) and run again") from e
+        except OSError as e:
+            there = next((p for p in path.parents if p.exists()), path.parent)
+            raise StateError(f"{path}: cannot create it ({e.strerror}); fix: make {there} writable by this "
+                             f"user, or run as its owner") from e
+        return path
 
     def out_entry(self, full_name: str) -> Path:
         return self.out / full_name

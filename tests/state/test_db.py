@@ -46,11 +46,24 @@ def test_a_db_from_a_newer_rebuildx_is_refused_with_the_fix(tmp_path):
         connect(ws)
 
 
-def test_a_damaged_db_is_one_clear_error(tmp_path):
+def test_a_damaged_db_is_moved_aside_and_a_new_one_started(tmp_path, caplog):
     ws = Workspace(tmp_path)
     ws.state_dir.mkdir()
     (ws.state_dir / "state.sqlite").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StateError, match=r"state.sqlite: the state DB cannot be used"):
+    History(ws).record_build("core-a", input_key="k", ok=True, digest="d", seconds=1.0, engine="e", log="l",
+                             error=None)
+    (aside,) = ws.state_dir.glob("state.sqlite.broken-*")
+    assert aside.read_bytes().startswith(b"this is not a database")
+    assert "damaged (file is not a database); moved aside to" in caplog.text
+
+
+def test_a_db_from_a_newer_rebuildx_is_one_clear_error(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.state_dir.mkdir()
+    conn = sqlite3.connect(ws.state_dir / "state.sqlite")
+    conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    with pytest.raises(StateError, match=r"state.sqlite: the state DB cannot be used \(written by a newer rebuildx"):
         History(ws)
 
 

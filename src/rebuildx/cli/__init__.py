@@ -20,6 +20,10 @@ class _Group(click.Group):
         except RebuildxError as e:
             click.echo(f"rebuildx: error: {e}", err=True)
             sys.exit(e.exit_code)
+        except OSError as e:  # the last net: a disk full, a file that vanished, a closed pipe
+            where = f"{e.filename}: " if e.filename else ""
+            click.echo(f"rebuildx: error: {where}{e.strerror or e}", err=True)
+            sys.exit(exitcodes.ERROR)
         except KeyboardInterrupt:
             click.echo("rebuildx: interrupted; what ran was stopped, and out/ and fetch/ hold only whole, "
                        "verified entries", err=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from rebuildx.cli.options import tree_option
+from rebuildx.cli.options import RELEASE, tree_option
 
 
 @click.group()
@@ -42,7 +42,7 @@ def publish(to: Path, source: Path | None, tree_dir: Path) -> None:
 
 @attest.command()
 @click.argument("selection", nargs=-1)
-@click.option("--release", required=True, metavar="YYYY.MM.N")
+@click.option("--release", type=RELEASE, required=True, metavar="YYYY.MM.N")
 @click.option("--from", "sources", multiple=True, required=True, metavar="DIR|URL",
               help="An attestation tree (directory or http(s) URL); repeat for several.")
 @click.option("--trust", "trust", multiple=True, required=True, type=click.Path(dir_okay=False, path_type=Path),

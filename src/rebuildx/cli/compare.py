@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from rebuildx.cli.options import console as make_console, tree_option
+from rebuildx.cli.options import RELEASE, console as make_console, tree_option
 
-release_option = click.option("--release", default=None, metavar="YYYY.MM.N",
+release_option = click.option("--release", type=RELEASE, default=None, metavar="YYYY.MM.N",
                               help="The release: picks the digest semantics (index before 2025.06.1).")
 
 

@@ -9,13 +9,14 @@ from pathlib import Path
 import click
 
 from rebuildx import exitcodes
-from rebuildx.cli.options import platform_option, tree_option
+from rebuildx.cli.options import RELEASE, platform_option, tree_option
+from rebuildx.errors import RebuildxError
 
 
 @click.command()
 @click.argument("selection", nargs=-1)
 @tree_option
-@click.option("--release", default=None, metavar="YYYY.MM.N", help="Also check the checkout is this release.")
+@click.option("--release", type=RELEASE, default=None, metavar="YYYY.MM.N", help="Also check the checkout is this release.")
 @click.option("--cold", is_flag=True, help="Check as for a cold build (BuildKit cache left over).")
 @click.option("--air-gapped", is_flag=True, help="Do not check that mirrors are reachable.")
 @platform_option
@@ -26,8 +27,14 @@ def doctor(selection: tuple[str, ...], tree_dir: Path, release: str | None, cold
     failure with its fix. Exit 4 when a check fails."""
     from rebuildx import api
 
-    report = api.doctor(api.open_tree(tree_dir), selection, release=release, cold=cold, air_gapped=air_gapped,
-                        platform=platform)
+    try:
+        report = api.doctor(api.open_tree(tree_dir), selection, release=release, cold=cold,
+                            air_gapped=air_gapped, platform=platform)
+    except RebuildxError as e:
+        if not as_json:
+            raise
+        click.echo(json.dumps({"error": str(e), "findings": []}, indent=1))  # a JSON reader gets JSON
+        sys.exit(e.exit_code)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=1))
     else:

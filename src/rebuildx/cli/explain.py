@@ -29,7 +29,7 @@ MAX_LAYER_BYTES = 64 << 30  # explain.Limits' default, named here so --help need
 @click.option("--diffoscope", "use_diffoscope", is_flag=True,
               help="Run diffoscope on each file whose content differs.")
 @click.option("--platform", help="os/arch to compare (default: the local image's).")
-@click.option("--max-layer-bytes", type=int, default=MAX_LAYER_BYTES, show_default=True,
+@click.option("--max-layer-bytes", type=click.IntRange(min=1), default=MAX_LAYER_BYTES, show_default=True,
               help="Uncompressed bytes allowed per layer (decompression bombs stop here).")
 def explain(package: str, tree_dir: Path, published: str | None, as_json: bool, as_markdown: bool,
             max_files: int, use_diffoscope: bool, platform: str | None, max_layer_bytes: int) -> None:

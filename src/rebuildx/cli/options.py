@@ -3,12 +3,28 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
 
 from rebuildx.stagex.model import DEFAULT_PLATFORM
 
+
+class ReleaseType(click.ParamType):
+    """A release name, `YYYY.MM.N` with a real month: a bad one is a usage error (exit 2) found
+    while parsing, before any work, in every verb that takes `--release`."""
+
+    name = "release"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        m = re.fullmatch(r"(\d{4})\.(\d{2})\.(\d+)", str(value))
+        if m is None or not 1 <= int(m[2]) <= 12:
+            self.fail(f"{value!r} is not a release name: YYYY.MM.N with a month 01-12 (2026.03.0)", param, ctx)
+        return value
+
+
+RELEASE = ReleaseType()
 
 tree_option = click.option(
     "--tree", "tree_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from rebuildx.cli.options import console as make_console, tree_option
+from rebuildx.cli.options import RELEASE, console as make_console, tree_option
 
-release_required = click.option("--release", required=True, metavar="YYYY.MM.N",
+release_required = click.option("--release", type=RELEASE, required=True, metavar="YYYY.MM.N",
                                 help="The release: its branch in the tree gives the digests and MAINTAINERS.")
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from rebuildx.cli.options import (builder_options, console as make_console, engine_option, platform_option,
-                                  rounds_option, sources_options)
+from rebuildx.cli.options import (RELEASE, builder_options, console as make_console, engine_option,
+                                  platform_option, rounds_option, sources_options)
 from rebuildx.stagex.checkout import DEFAULT_REPO
 
 
@@ -23,7 +23,7 @@ def _tree_dir(tree: Path | None) -> Path:
 
 @click.command()
 @click.argument("selection", nargs=-1)
-@click.option("--release", required=True, metavar="YYYY.MM.N", help="The release to reproduce.")
+@click.option("--release", type=RELEASE, required=True, metavar="YYYY.MM.N", help="The release to reproduce.")
 @click.option("--tree", "tree_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="A StageX checkout (default: the current directory if it is one, else ./stagex, cloned).")
 @click.option("--repo", default=None, metavar="URL", help=f"Clone from here when there is no checkout "
@@ -139,7 +139,7 @@ def _render_content(content, release: str) -> None:  # api.ContentOutcome
 
 
 @click.command()
-@click.option("--release", required=True, metavar="YYYY.MM.N")
+@click.option("--release", type=RELEASE, required=True, metavar="YYYY.MM.N")
 @click.option("--tree", "tree_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default="current directory", help="A StageX checkout.")
 @click.option("--json", "as_json", is_flag=True)

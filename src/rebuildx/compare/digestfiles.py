@@ -8,10 +8,9 @@ out.
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from rebuildx.errors import DigestError, LayoutError
@@ -35,6 +34,20 @@ def _hex_digest(layout: Path, semantics: Semantics) -> str:
         raise DigestError(f"out/{layout.name}: cannot read its digest ({semantics.value}): {e}") from e
 
 
+def damaged_entries(workspace: Workspace, names: Iterable[str],
+                    semantics: Semantics = Semantics.MANIFEST) -> dict[str, str]:
+    """Of the out/ entries `names`, those whose blobs are not all present and hashing to what the
+    index claims, and why: an entry rebuildx did not write is checked in full before its
+    index's digest may count (its own entries are checked when built, and keep their stamp)."""
+    damaged = {}
+    for name in names:
+        try:
+            entry_digest(workspace.out_entry(name), semantics, check=True)
+        except (LayoutError, OSError) as e:
+            damaged[name] = f"out/ entry is damaged, so it proves nothing ({e}); rebuild it"
+    return damaged
+
+
 def render_stage_files(digests: Mapping[str, str]) -> dict[str, str]:
     """stage -> file text: lines sorted by name within the stage, as StageX writes them."""
     by_stage: dict[str, list[tuple[str, str]]] = {}
@@ -46,19 +59,26 @@ def render_stage_files(digests: Mapping[str, str]) -> dict[str, str]:
 
 
 def write_digests(workspace: Workspace, semantics: Semantics = Semantics.MANIFEST) -> dict[str, Path]:
-    """Replace digests/ with one file per stage, like `make digests` (which removes the folder
-    first); the new folder is written aside and swapped in whole."""
+    """Write `digests/<stage>.txt` for every stage with entries in out/, each file replaced whole
+    (written aside, renamed). Unlike `make digests`, which removes the folder first, a stage
+    file without entries in out/ is left as it is: it is the published file the checkout
+    tracks, and deleting it loses it. Folder and files get the modes `mkdir` and a plain write
+    give under the user's umask. Returns the files written ({} when out/ has no entry)."""
     files = render_stage_files(local_digests(workspace, semantics))
-    workspace.root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".digests-", dir=workspace.root))
-    for stage, text in files.items():
-        (staging / f"{stage}.txt").write_text(text)
-    old = workspace.root / ".digests-old"
-    shutil.rmtree(old, ignore_errors=True)
-    if workspace.digests.exists():
-        workspace.digests.rename(old)
-    staging.rename(workspace.digests)
-    shutil.rmtree(old, ignore_errors=True)
+    if not files:
+        return {}
+    try:
+        workspace.digests.mkdir(parents=True, exist_ok=True)
+        for stage, text in files.items():
+            target = workspace.digests / f"{stage}.txt"
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            try:
+                tmp.write_text(text)
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
+    except OSError as e:
+        raise DigestError(f"{workspace.digests}: cannot write the digest files ({e.strerror or e})") from e
     return {stage: workspace.digests / f"{stage}.txt" for stage in files}
 
 

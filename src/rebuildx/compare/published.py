@@ -6,10 +6,9 @@ Reading them from the release ref itself (`git show <ref>:digests/<stage>.txt`) 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
 
 from rebuildx.compare.digestfiles import parse_digest_file
 from rebuildx.errors import DigestError
@@ -31,44 +30,96 @@ class PublishedSource:
     def load(self, tree_root: Path, stages: Sequence[str] = STAGES) -> dict[str, str]:
         """Digests of every stage file found; `stages` are the names looked for (the usual four
         and any other stage of the tree)."""
+        spec = self._resolved(tree_root)
         digests: dict[str, str] = {}
         for stage in stages:
-            text, origin = self._read(tree_root, stage)
-            if text is not None:
-                digests.update(parse_digest_file(text, origin))
+            data, origin = _read(spec, tree_root, stage)
+            if data is not None:
+                digests.update(parse_digest_file(_text(data, origin), origin))
         if not digests:
             raise DigestError(f"{self.spec}: no published digests found (looked for digests/<stage>.txt "
                               f"for {', '.join(stages)})")
         return digests
 
-    def _read(self, tree_root: Path, stage: str) -> tuple[str | None, str]:
+    def _resolved(self, tree_root: Path) -> str:
+        """The spec as read: a bare ref as `git:<ref>`, a checkout root as its `digests/`; a
+        `git:` ref that does not exist is an error here, not an empty result."""
         spec = self.spec
-        if not spec.startswith(("git:", "http://", "https://")) and not Path(spec).is_dir():
-            ref = _existing_ref(tree_root, spec)
-            if ref is None:
-                raise DigestError(f"--published {spec}: no such directory, URL or git ref of {tree_root} "
-                                  f"(a ref is read as git:<ref>)")
-            spec = f"git:{ref}"  # `release/2026.03.0`: an existing ref of the tree (or origin's), read as one
-        if spec.startswith("git:"):
-            ref = spec[4:]
-            origin = f"{ref}:digests/{stage}.txt"
-            done = run(["git", "-C", str(tree_root), "show", origin], check=False, error=DigestError)
-            return (done.stdout if done.returncode == 0 else None), origin
         if spec.startswith(("http://", "https://")):
-            import httpx  # heavy: only when digests come over HTTP
+            return spec
+        if spec.startswith("git:"):
+            done = run(["git", "-C", str(tree_root), "rev-parse", "--verify", "--quiet", f"{spec[4:]}^{{commit}}"],
+                       check=False, error=DigestError)
+            if done.returncode != 0:
+                raise DigestError(f"--published {spec}: no such ref in {tree_root}'s repository (see `git -C "
+                                  f"{tree_root} branch -a`; fetch the release branch first)")
+            return spec
+        if Path(spec).is_dir():
+            nested = Path(spec) / "digests"
+            if nested.is_dir() and not any(Path(spec).glob("*.txt")):
+                return str(nested)  # a checkout root: its digests/ folder
+            return spec
+        ref = _existing_ref(tree_root, spec)
+        if ref is None:
+            raise DigestError(f"--published {spec}: no such directory, URL or git ref of {tree_root} "
+                              f"(a ref is read as git:<ref>)")
+        return f"git:{ref}"  # `release/2026.03.0`: an existing ref of the tree (or origin's), read as one
 
-            url = f"{spec.rstrip('/')}/{stage}.txt"
-            try:
-                response = httpx.get(url, follow_redirects=True, timeout=30)
-            except httpx.HTTPError as e:
-                raise DigestError(f"{url}: {e}") from e
+
+MAX_DIGEST_FILE = 16 << 20  # StageX's largest digests/<stage>.txt is ~30 KB; more is not a digest file
+
+
+def _read(spec: str, tree_root: Path, stage: str) -> tuple[bytes | None, str]:
+    """The bytes of one stage file (None: there is none), read at most to MAX_DIGEST_FILE."""
+    if spec.startswith("git:"):
+        origin = f"{spec[4:]}:digests/{stage}.txt"
+        try:
+            done = run(["git", "-C", str(tree_root), "show", origin], check=False, error=DigestError)
+        except UnicodeDecodeError as e:
+            raise DigestError(f"{origin}: not UTF-8 text ({e.reason} at byte {e.start}); not a digest file") from e
+        return (done.stdout.encode() if done.returncode == 0 else None), origin
+    if spec.startswith(("http://", "https://")):
+        url = f"{spec.rstrip('/')}/{stage}.txt"
+        return _download(url), url
+    path = Path(spec) / f"{stage}.txt"
+    if not path.is_file():
+        return None, str(path)
+    try:
+        with open(path, "rb") as f:
+            return _capped(iter(lambda: f.read(1 << 16), b""), str(path)), str(path)
+    except OSError as e:
+        raise DigestError(f"{path}: cannot read it ({e.strerror})") from e
+
+
+def _download(url: str) -> bytes | None:
+    """The body at `url`, streamed and capped (a hostile server can send gigabytes)."""
+    import httpx  # heavy: only when digests come over HTTP
+
+    try:
+        with httpx.stream("GET", url, follow_redirects=True, timeout=30) as response:
             if response.status_code == 404:
-                return None, url
+                return None
             if response.status_code != 200:
                 raise DigestError(f"{url}: HTTP {response.status_code}")
-            return response.text, url
-        path = Path(spec) / f"{stage}.txt"
-        return (path.read_text() if path.is_file() else None), str(path)
+            return _capped(response.iter_bytes(), url)
+    except httpx.HTTPError as e:
+        raise DigestError(f"{url}: {e}") from e
+
+
+def _capped(chunks: Iterable[bytes], origin: str) -> bytes:
+    data = bytearray()
+    for chunk in chunks:
+        data += chunk
+        if len(data) > MAX_DIGEST_FILE:
+            raise DigestError(f"{origin}: more than {MAX_DIGEST_FILE} bytes; not a digest file (stopped)")
+    return bytes(data)
+
+
+def _text(data: bytes, origin: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DigestError(f"{origin}: not UTF-8 text ({e.reason} at byte {e.start}); not a digest file") from e
 
 
 def _existing_ref(tree_root: Path, name: str) -> str | None:

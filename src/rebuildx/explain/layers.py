@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import sys
 import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,7 +101,9 @@ def walk_layer(raw: Readable, limits: Limits, what: str, visit: Visit) -> LayerS
         while (info := tar.next()) is not None:
             count += 1
             if count > limits.max_entries:
-                raise LimitExceeded(f"{what}: more than {limits.max_entries} tar entries; stopped")
+                raise LimitExceeded(f"{what}: more than {limits.max_entries} tar entries (explain keeps "
+                                    f"each in memory; StageX's images hold far fewer); the comparison "
+                                    f"stopped here")
             has_data = info.isreg() or info.type not in tarfile.SUPPORTED_TYPES
             if has_data and info.size > limits.max_layer_bytes:
                 raise LimitExceeded(f"{what}: entry {info.name!r} claims {info.size} bytes, over "
@@ -142,8 +145,9 @@ def to_entry(tar: tarfile.TarFile, info: tarfile.TarInfo, layer: int) -> Entry:
     device = (info.devmajor, info.devminor) if info.ischr() or info.isblk() else None
     if device:
         notes += (f"device node {device[0]}:{device[1]}",)
-    return Entry(path, kind, info.mode, info.uid, info.gid, info.uname, info.gname,
-                 info.size if kind == "file" else 0, digest, info.linkname, float(info.mtime), device,
+    return Entry(path, kind, info.mode, info.uid, info.gid, sys.intern(info.uname), sys.intern(info.gname),
+                 info.size if kind == "file" else 0, digest and sys.intern(digest), sys.intern(info.linkname),
+                 float(info.mtime), device,
                  _pax(info), layer, notes)
 
 

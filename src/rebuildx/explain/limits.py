@@ -20,9 +20,11 @@ GIB = 1 << 30
 @dataclass(frozen=True)
 class Limits:
     """Per-layer caps. The defaults are far above any StageX package (the largest layers are a
-    few GiB) and far below what would exhaust the machine."""
+    few GiB and some ten thousand files) and far below what would exhaust the machine: explain
+    keeps every entry of both images in memory (a few hundred bytes each), so `max_entries`
+    bounds its memory to about 100 MB per side."""
 
     max_layer_bytes: int = 64 * GIB  # uncompressed bytes of one layer
-    max_entries: int = 2_000_000  # tar entries of one layer
+    max_entries: int = 200_000  # tar entries of one layer
     max_header_bytes: int = 1 << 20  # one PAX or GNU long-name header
     max_document_bytes: int = 16 << 20  # an index, manifest or config

@@ -24,7 +24,7 @@ from rebuildx.explain.sources import ImageSource, LayoutSource
 
 __all__ = ["DiffoscopeOptions", "ExplainOptions", "compare_images", "explain", "resolve"]
 from rebuildx.explain.tree import final_tree
-from rebuildx.oci.media import INDEX_TYPES, MANIFEST_TYPES
+from rebuildx.oci.media import INDEX_TYPES, MANIFEST_TYPES, media_type
 from rebuildx.registry import platform_matches
 from rebuildx.workspace import Workspace
 
@@ -102,7 +102,7 @@ def resolve(source: ImageSource, platform: str | None, limits: Limits) -> Image:
     desc, indexes = _pick(source, source.roots(), platform), []
     while True:
         doc = _parse(source, desc, limits)
-        if doc.get("mediaType", desc.get("mediaType")) not in INDEX_TYPES and "manifests" not in doc:
+        if (media_type(doc) or media_type(desc)) not in INDEX_TYPES and "manifests" not in doc:
             break
         indexes.append(Doc(desc, doc))
         if len(indexes) > 8:
@@ -129,7 +129,7 @@ def _pick(source: ImageSource, entries: Any, platform: str | None) -> dict:
     """The entry for `platform` (or the first image entry, as StageX's digests.py takes)."""
     if not isinstance(entries, list):
         raise ExplainError(f"{source.label}: an index without a list of manifests")
-    images = [d for d in entries if isinstance(d, dict) and d.get("mediaType") in _IMAGE_TYPES]
+    images = [d for d in entries if media_type(d) in _IMAGE_TYPES]
     if platform:
         for d in images:
             if platform_matches(d.get("platform"), platform):

@@ -9,6 +9,8 @@ blob is refused the same way as a registry answering with the wrong bytes.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import tarfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -17,7 +19,7 @@ from typing import Protocol
 
 from rebuildx.errors import RegistryError
 from rebuildx.explain.limits import ExplainError
-from rebuildx.oci.media import INDEX_TYPES, MANIFEST_TYPES
+from rebuildx.oci.media import INDEX_TYPES, MANIFEST_TYPES, media_type
 from rebuildx.registry import (Manifest, Reference, RegistryClient,
                                VerifyingReader, check_digest, file_chunks, parse_reference, read_verified)
 
@@ -104,6 +106,7 @@ class LayoutSource(_Closing):
     def open_blob(self, desc: dict) -> Iterator[VerifyingReader]:
         digest, size = _descriptor(desc, self.label)
         path = self.path / "blobs" / "sha256" / digest.split(":", 1)[1]
+        _regular_blob(path, digest, self.label)
         try:
             f = open(path, "rb")
         except OSError as e:
@@ -111,6 +114,19 @@ class LayoutSource(_Closing):
         with f:
             limit = None if size is None else size + 1
             yield VerifyingReader(file_chunks(f, limit), digest, size, self.label, ExplainError)
+
+
+def _regular_blob(path: Path, digest: str, label: str) -> None:
+    """A blob that is a symlink to a device, a FIFO or a directory is named as what it is (it
+    would read as nothing, or forever), not reported by the digest of what it gave."""
+    try:
+        st = path.stat()
+    except OSError:
+        return  # missing: open() says so
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        via = f"a symlink to {os.readlink(path)}, which is " if path.is_symlink() else ""
+        raise ExplainError(f"{label}: blob {digest} is {via}{kind}; refused (a layout's blobs are files)")
 
 
 class TarballSource(_Closing):
@@ -184,7 +200,7 @@ class RegistrySource(_Closing):
 
     def document(self, desc: dict, cap: int) -> bytes:
         digest, size = _descriptor(desc, self.label)
-        if desc.get("mediaType") not in INDEX_TYPES | MANIFEST_TYPES:
+        if media_type(desc) not in INDEX_TYPES | MANIFEST_TYPES:
             with self.open_blob(desc) as reader:
                 return read_verified(reader, cap)
         if digest not in self._manifests:

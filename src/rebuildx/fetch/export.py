@@ -40,12 +40,14 @@ def collect_sources(workspace: Workspace, report: FetchReport, dest: Path) -> Co
     for r in report.results:
         if r.outcome is Outcome.FAILED or r.sha256 in claimed.values():
             continue
-        name, there = _slot(dest, r.file, r.sha256, r.size, claimed)
-        if there:
-            kept.append(name)
-        else:
-            _copy(workspace.root / r.path, dest / name, r.sha256)
-            written.append(name)
+        try:
+            name, there = _slot(dest, r.file, r.sha256, r.size, claimed)
+            if not there:
+                _copy(workspace.root / r.path, dest / name, r.sha256)
+        except OSError as e:
+            raise FetchError(f"--to {dest}: cannot write {r.file} there: {e.strerror or e}; give a "
+                             f"directory you can write to") from e
+        (kept if there else written).append(name)
         claimed[name] = r.sha256
     return Collected(tuple(written), tuple(kept))
 

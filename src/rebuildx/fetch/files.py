@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -22,16 +23,27 @@ from rebuildx.errors import FetchError
 from rebuildx.fetch.verify import copy_hashing
 from rebuildx.workspace import Workspace
 
+log = logging.getLogger(__name__)
+
 SUFFIX = ".rebuildx-partial"
 _CANNOT_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
+
+
+def _holder(fd: int) -> str:
+    """Who holds a lock: the pid its holder wrote, and its command line when it is visible."""
+    pid = os.pread(fd, 32, 0).decode(errors="replace").strip()
+    try:
+        argv = Path(f"/proc/{int(pid)}/cmdline").read_bytes().split(b"\0")
+        return f"pid {pid}: {' '.join(a.decode(errors='replace') for a in argv if a)}"
+    except (ValueError, OSError):
+        return f"pid {pid}" if pid else "pid unknown"
 
 
 class Staging:
     """The scratch directory for one workspace's fetches."""
 
     def __init__(self, workspace: Workspace) -> None:
-        self.dir = workspace.tmp / "fetch"
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir = workspace.make_dir(workspace.tmp / "fetch")
 
     def partial(self, sha256: str) -> Path:
         """The resumable download of the file with this hash (shared by every mirror)."""
@@ -52,12 +64,20 @@ class Staging:
             pass
 
     @contextmanager
-    def lock(self, sha256: str) -> Iterator[None]:
+    def lock(self, sha256: str, what: str = "") -> Iterator[None]:
         """Hold the file lock for this hash; stale scratch files of killed runs are then
-        safe to remove, since every user of them holds this lock."""
+        safe to remove, since every user of them holds this lock. A lock another process
+        holds is waited for, saying which process (its pid is written in the lock file)."""
         fd = os.open(self.dir / f"{sha256}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.warning("%s: another rebuildx (%s) is fetching it in this workspace; waiting for it",
+                            what or sha256, _holder(fd))
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
             for stale in self.dir.glob(f"{sha256}.*.tmp{SUFFIX}"):
                 stale.unlink(missing_ok=True)
             yield

@@ -57,13 +57,20 @@ class RetryPolicy:
         return wait
 
 
+MAX_SOURCE_BYTES = 1 << 30
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Downloads at once overall and per host, and redirects followed per request."""
+    """Downloads at once overall and per host, redirects followed per request, and the bytes a
+    download may write when the tree does not give the source's `size`: StageX's largest
+    sources are a few hundred MB, and a hostile or broken mirror must not fill the disk (or,
+    six at once, six times over) before the sha256 check can refuse its answer."""
 
     jobs: int = 8
     per_host: int = 4
     redirects: int = 10
+    max_source_bytes: int = MAX_SOURCE_BYTES
 
 
 @dataclass(frozen=True)
@@ -178,8 +185,10 @@ class Downloader:
                 except OSError:
                     pass
 
-    def fetch(self, url: str, partial: Path, on_bytes: OnBytes) -> Transfer:
-        """Download `url` into `partial`, resuming the bytes already there.
+    def fetch(self, url: str, partial: Path, on_bytes: OnBytes, max_bytes: int | None = None) -> Transfer:
+        """Download `url` into `partial`, resuming the bytes already there; never more than
+        `max_bytes` in the partial file (the source's size, or a cap): a server announcing or
+        sending more is refused at once.
 
         Raises DownloadFailed with the last answer when the URL gives up; the partial file is
         left in place (it may be resumed from another mirror: the hash decides in the end).
@@ -197,7 +206,7 @@ class Downloader:
                 attempts += 1
                 start = part.offset
                 try:
-                    self._attempt(url, part, on_bytes)
+                    self._attempt(url, part, on_bytes, max_bytes)
                     return Transfer(part.digest.hexdigest(), part.offset, start)
                 except _Transient as e:
                     failures = 1 if part.offset > furthest else failures + 1
@@ -213,19 +222,25 @@ class Downloader:
         finally:
             part.close()
 
-    def _attempt(self, url: str, part: _Partial, on_bytes: OnBytes) -> None:
+    def _attempt(self, url: str, part: _Partial, on_bytes: OnBytes, max_bytes: int | None) -> None:
         headers = {"Range": f"bytes={part.offset}-"} if part.offset else {}
         try:
             with self.slots.hold(url), self.client.stream("GET", url, headers=headers) as response:
                 total = _accept(response, part)
                 if total is None and response.status_code == 416:
                     return  # nothing after our offset: the partial file may be complete
+                if max_bytes is not None and total is not None and total > max_bytes:
+                    part.restart()
+                    raise DownloadFailed(f"announces {total} bytes, more than the {max_bytes} expected; refused")
                 with self._down_lock:
                     self._streams.add(response)
                 try:
                     for chunk in response.iter_raw():
                         if self.cancel.is_set():
                             raise Cancelled(url)
+                        if max_bytes is not None and part.offset + len(chunk) > max_bytes:
+                            part.restart()  # these bytes are not the file: none is kept
+                            raise DownloadFailed(f"sent more than the {max_bytes} bytes expected; stopped")
                         part.write(chunk)
                         on_bytes(part.offset, total)
                 finally:

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from rebuildx.errors import TreeError
-from rebuildx.stagex.model import Package, Source
+from rebuildx.stagex.model import Package, Source, check_file_name
 
 SOURCES = "sources"  # a file taken from a flat `--sources` directory
 MIRROR = "mirror"  # `--mirror URL`: URL/<file>
@@ -47,6 +47,7 @@ class SourceJob:
     directory: PurePosixPath  # `fetch/<stage>/<origin>`, relative to the workspace
     names: tuple[str, ...]  # file names its mirrors give, first mirror first
     candidates: tuple[Candidate, ...]  # its own mirrors, in order
+    size: int | None = None  # bytes, when the package.toml says
 
     def target(self, name: str) -> PurePosixPath:
         return self.directory / name
@@ -66,6 +67,13 @@ class FileGroup:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(n for job in self.jobs for n in job.names))
+
+    @property
+    def size(self) -> int | None:
+        """The size the tree declares for these bytes (the smallest, if two disagree: one of
+        them is wrong, and no download needs to go past it to find out)."""
+        sizes = [job.size for job in self.jobs if job.size is not None]
+        return min(sizes) if sizes else None
 
     def name_for(self, job: SourceJob, delivered: str) -> str:
         """The name `job` stores the file under: the delivered name if it is one of its own."""
@@ -124,21 +132,7 @@ def _job(package: Package, source: Source) -> SourceJob:
         check_file_name(name, f"{package.directory}/package.toml: package {label}: [sources.{source.name}]")
         candidates.append(Candidate(PACKAGE, url, name))
     names = tuple(dict.fromkeys(c.file for c in candidates))
-    return SourceJob(label, source.name, source.hash, package.fetch_dir, names, tuple(candidates))
-
-
-def check_file_name(name: str, where: str) -> str:
-    """Refuse a name that is not one plain path component: it must stay in its fetch directory."""
-    problem = None
-    if name in ("", ".", ".."):
-        problem = "is empty or a directory reference"
-    elif "/" in name or "\\" in name:
-        problem = "contains a path separator"
-    elif any(ord(c) < 32 or c == "\x7f" for c in name):
-        problem = "contains a control character (NUL, newline, ...)"
-    if problem:
-        raise TreeError(f"{where}: file name {name!r} {problem}: it would not stay in the fetch directory")
-    return name
+    return SourceJob(label, source.name, source.hash, package.fetch_dir, names, tuple(candidates), source.size)
 
 
 def _check_collisions(jobs: Iterable[SourceJob]) -> None:

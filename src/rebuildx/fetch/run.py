@@ -155,7 +155,7 @@ class _Run:
         found = {job: self._present(job, fix=False) for job in g.jobs}
         if all(found.values()):
             return [self._result(j, Outcome.PRESENT, n) for j, n in found.items() if n]
-        with self.staging.lock(g.sha256):
+        with self.staging.lock(g.sha256, ", ".join(str(j.target(j.names[0])) for j in g.jobs)):
             found = {job: name or self._present(job, fix=True) for job, name in found.items()}
             missing = [job for job, name in found.items() if name is None]
             got = self._from_twin(g, found) if missing else None
@@ -232,10 +232,12 @@ class _Run:
         download that does not match is tried once more from zero: the kept prefix may have
         come from another, bad, mirror or a killed run."""
         partial = self.staging.partial(g.sha256)
+        limit = g.size if g.size is not None else self.options.limits.max_source_bytes
         for _ in range(2):
             try:
                 t = self.downloader().fetch(cand.where, partial,
-                                            lambda done, total: self.progress.transfer(g.sha256, done, total))
+                                            lambda done, total: self.progress.transfer(g.sha256, done, total),
+                                            limit)
             except DownloadFailed as e:
                 return Attempt(cand.where, e.answer), None
             if t.sha256 == g.sha256:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rebuildx.errors import LayoutError
 from rebuildx.oci.layout import blob_path, check_layout, descriptors, read_json
-from rebuildx.oci.media import INDEX_TYPES
+from rebuildx.oci.media import INDEX_TYPES, media_type
 
 
 class Semantics(enum.Enum):
@@ -34,7 +34,7 @@ def entry_digest(layout: Path, semantics: Semantics = Semantics.MANIFEST, *, che
     if not entries:
         raise LayoutError(f"{index_path}: no manifests")
     first = entries[0]
-    if semantics is Semantics.INDEX or first.get("mediaType") not in INDEX_TYPES:
+    if semantics is Semantics.INDEX or media_type(first) not in INDEX_TYPES:
         return _checked(first["digest"], index_path)
     nested_path = blob_path(layout, first["digest"])
     nested = descriptors(read_json(nested_path), "manifests", nested_path)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rebuildx.errors import LayoutError
-from rebuildx.oci.media import INDEX_TYPES, MANIFEST_TYPES
+from rebuildx.oci.media import INDEX_TYPES, MANIFEST_TYPES, media_type
 
 
 def blob_path(layout: Path, digest: str) -> Path:
@@ -59,7 +59,7 @@ def check_layout(layout: Path) -> None:
             raise LayoutError(f"{layout}: blob {desc['digest']} has size {size}, expected {desc['size']}")
         if "sha256:" + sha256_file(path) != desc["digest"]:
             raise LayoutError(f"{layout}: blob {desc['digest']} does not match its digest")
-        media = desc.get("mediaType", "")
+        media = media_type(desc)
         if media in INDEX_TYPES or media in MANIFEST_TYPES:
             doc = read_json(path)
             todo.extend(descriptors(doc, "manifests", path))

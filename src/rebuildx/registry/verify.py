@@ -67,11 +67,12 @@ class VerifyingReader:
     def _check_end(self) -> None:
         got = "sha256:" + self._hash.hexdigest()
         if self.size is not None and self.count != self.size:
-            raise self._error(f"{self.what}: blob {self.digest}: received {self.count} bytes "
-                              f"(digest {got}), expected {self.size}; refused")
+            seen = f" (digest {got})" if self.count else ""  # the digest of nothing says nothing
+            raise self._error(f"{self.what}: blob {self.digest}: received {self.count} bytes"
+                              f"{seen}, expected {self.size}; refused")
         if got != self.digest:
-            raise self._error(f"{self.what}: asked for blob {self.digest}, received {got} "
-                              f"({self.count} bytes); refused")
+            seen = f"{got} ({self.count} bytes)" if self.count else "no bytes at all"
+            raise self._error(f"{self.what}: asked for blob {self.digest}, received {seen}; refused")
         self.ok = True
 
     def finish(self) -> None:

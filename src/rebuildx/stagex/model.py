@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from rebuildx.errors import RebuildxError
+from rebuildx.errors import RebuildxError, TreeError
 from rebuildx.stagex.templating import expand, url_file, version_forms
 
 DEFAULT_PLATFORM = "linux/amd64"  # StageX's Makefile: PLATFORM := linux/amd64
@@ -28,6 +28,20 @@ def release_tuple(release: str) -> tuple[int, int, int]:
     return year, month, n
 
 
+def check_file_name(name: str, where: str) -> str:
+    """Refuse a name that is not one plain path component: it must stay in its fetch directory."""
+    problem = None
+    if name in ("", ".", ".."):
+        problem = "is empty or a directory reference"
+    elif "/" in name or "\\" in name:
+        problem = "contains a path separator"
+    elif any(ord(c) < 32 or c == "\x7f" for c in name):
+        problem = "contains a control character (NUL, newline, ...)"
+    if problem:
+        raise TreeError(f"{where}: file name {name!r} {problem}: it would not stay in the fetch directory")
+    return name
+
+
 @dataclass(frozen=True)
 class Source:
     """One `[sources.<name>]` table of a package.toml, as written (templates unexpanded).
@@ -42,6 +56,7 @@ class Source:
     file: str = ""
     format: str = ""
     git_sha: str = ""
+    size: int | None = None  # bytes, when the package.toml gives them (fetch stops there)
 
     def fetch_values(self, package_version: str | None) -> dict[str, str]:
         """Template values `src/fetch.py` uses: this source's version, else the package's own."""

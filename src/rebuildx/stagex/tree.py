@@ -8,9 +8,11 @@ naming the file, the package and the field.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rebuildx.errors import TreeError
-from rebuildx.stagex.model import Package, Source
+from rebuildx.stagex.model import Package, Source, check_file_name
 from rebuildx.stagex.tomlcache import TomlCache
 
 log = logging.getLogger(__name__)
@@ -83,7 +85,7 @@ def load_tree(root: Path | str) -> Tree:
     where: dict[str, Path] = {}
     warnings: list[str] = []
     cache = TomlCache(root / ".rebuildx" / "cache" / "package-toml.json")
-    for containerfile in sorted(root.glob("packages/*/*/Containerfile")):
+    for containerfile in _containerfiles(root):
         directory = containerfile.parent
         toml_path = directory / "package.toml"
         if not toml_path.is_file():
@@ -106,6 +108,61 @@ def load_tree(root: Path | str) -> Tree:
     return Tree(root, resolved, warnings)
 
 
+def _containerfiles(root: Path) -> list[Path]:
+    """The Containerfile of every package directory, in order. A package directory, package.toml
+    or Containerfile that cannot be read (permissions, a FIFO, a directory, a symlink loop) is a
+    TreeError naming it here: skipped, it would surface as a dependent's missing dep."""
+    found = []
+    for stage in _subdirs(root, root / "packages"):
+        for directory in _subdirs(root, stage):
+            files = [_readable(root, directory / name) for name in ("Containerfile", "package.toml")]
+            if files[0]:
+                found.append(directory / "Containerfile")
+    return found
+
+
+def _subdirs(root: Path, path: Path) -> list[Path]:
+    try:
+        entries = sorted(os.scandir(path), key=lambda e: e.name)
+    except OSError as e:
+        raise TreeError(f"{path.relative_to(root)}: cannot read this directory ({e.strerror}); fix its "
+                        f"permissions, or remove it") from e
+    dirs = []
+    for entry in entries:
+        try:
+            if entry.is_dir():
+                dirs.append(Path(entry.path))
+        except OSError as e:  # a symlink loop
+            raise TreeError(f"{path.relative_to(root) / entry.name}: cannot read it ({e.strerror})") from e
+    return dirs
+
+
+def _readable(root: Path, path: Path) -> bool:
+    """True for a readable regular file, False when there is none; anything else a TreeError."""
+    rel = path.relative_to(root)
+    package = f"package {rel.parts[1]}-{rel.parts[2]}"
+    try:
+        st = path.stat()
+        if stat.S_ISREG(st.st_mode):
+            if not os.access(path, os.R_OK):  # as the kernel will judge the open (capabilities too)
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            return True
+    except FileNotFoundError:
+        if not path.is_symlink():
+            return False
+        raise TreeError(f"{rel}: {package}: a symlink to nothing ({os.readlink(path)}); fix it or remove "
+                        f"the package directory") from None
+    except OSError as e:
+        fix = "fix its permissions" if e.errno in (errno.EACCES, errno.EPERM) else \
+            "make it a file" if e.errno == errno.ELOOP else "fix it"
+        raise TreeError(f"{rel}: {package}: cannot read it ({e.strerror}); {fix}, or remove the package "
+                        f"directory") from e
+    kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) \
+        else "not a regular file"
+    raise TreeError(f"{rel}: {package}: is {kind}, not a file; replace it with the file, or remove the "
+                    f"package directory")
+
+
 def _check_templates(rel: Path, package: Package) -> None:
     """Expand every template now, as fetch and build will, so a bad one is a TreeError naming
     its field here rather than a crash later."""
@@ -114,7 +171,7 @@ def _check_templates(rel: Path, package: Package) -> None:
         for mirror in source.mirrors:
             fld = "file"
             try:
-                source.fetch_file(mirror, package.toml_version)
+                name = source.fetch_file(mirror, package.toml_version)
                 fld = "mirrors"
                 source.fetch_url(mirror, package.toml_version)
             except (KeyError, IndexError, ValueError, AttributeError) as e:
@@ -123,9 +180,10 @@ def _check_templates(rel: Path, package: Package) -> None:
                 raise TreeError(f"{where} {fld}: {bad!r} does not expand ({type(e).__name__}: {e}); "
                                 f"known fields: version, version_under, version_dash, version_major, "
                                 f"version_major_minor, version_strip_suffix, format, file") from e
+            check_file_name(name, f"{where} file (as fetched from {mirror})")
         if source.version:
             try:
-                source.build_file(package.version)
+                check_file_name(source.build_file(package.version), f"{where} file (as the build names it)")
             except (KeyError, IndexError, ValueError, AttributeError) as e:
                 raise TreeError(f"{where} file: {source.file!r} does not expand as StageX's targets.py "
                                 f"expands a versioned source's file (only version, version_dash, "
@@ -196,6 +254,12 @@ class _Ctx:
             raise self.error(f"{where} {key}", f"expected a string, got {type(value).__name__}")
         return value
 
+    def size(self, table: dict[str, Any], key: str, *, where: str) -> int | None:
+        value = table.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise self.error(f"{where} {key}", f"expected a number of bytes, got {value!r}")
+        return value
+
     def strings(self, table: dict[str, Any], key: str, *, where: str) -> list[str]:
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -222,6 +286,7 @@ def _read_sources(ctx: _Ctx, table: Any) -> Iterable[Source]:
             file=ctx.string(spec, "file", where=where),
             format=ctx.string(spec, "format", where=where),
             git_sha=ctx.string(spec, "git_sha", where=where),
+            size=ctx.size(spec, "size", where=where),
         )
 
 

@@ -7,15 +7,18 @@ rebuildx is brought up to date, one written by a newer one is refused with a cle
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from rebuildx.errors import StateError
 from rebuildx.workspace import Workspace
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def _m1_base(conn: sqlite3.Connection) -> None:
@@ -66,19 +69,67 @@ def _m2_builder(conn: sqlite3.Connection) -> None:
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_base, _m2_builder]
 
 
+_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB: not a usable database file at all
+
+
 def connect(workspace: Workspace) -> sqlite3.Connection:
-    """An open, migrated state DB; a DB that cannot be used is a StateError saying what to do."""
+    """An open, migrated state DB. A damaged one (not a database, or corrupt) is moved aside
+    and a new one started, saying so: it holds history, never anything a verdict trusts
+    without checking. One that cannot be used otherwise is a StateError saying what to do."""
     path = workspace.state_dir / "state.sqlite"
+    workspace.make_dir(workspace.state_dir)
+    if path.exists() and not path.is_file():
+        raise StateError(f"{path}: not a file, so not a state DB; fix: move it away (mv {path} {path}.old) and "
+                         f"run again — rebuildx starts a new one")
     try:
-        workspace.state_dir.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        return _open(path)
+    except sqlite3.DatabaseError as e:
+        if getattr(e, "sqlite_errorcode", None) not in _DAMAGED:
+            raise _unusable(path, e) from e
+        aside = _move_aside(path)
+        log.warning("%s: damaged (%s); moved aside to %s and started a new state DB (build history and "
+                    "the record of which out/ entries rebuildx built start over)", path, e, aside)
+    except OSError as e:
+        raise _unusable(path, e) from e
+    try:
+        return _open(path)
+    except (sqlite3.Error, OSError) as e:
+        raise _unusable(path, e) from e
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    try:
         _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         conn.execute("PRAGMA synchronous=NORMAL")
         _retry_locked(lambda: migrate(conn))
-    except (sqlite3.Error, OSError) as e:
-        raise StateError(f"{path}: the state DB cannot be used ({e}); fix: move it aside "
-                         f"(mv {path} {path}.broken) and run again — rebuildx starts a new one") from e
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename the DB (and its WAL files) to `state.sqlite.broken-<time>`; another process may
+    have done it first."""
+    aside = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%dT%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            Path(f"{path}{suffix}").rename(f"{aside}{suffix}")
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise _unusable(path, e) from e
+    return aside
+
+
+def _unusable(path: Path, e: Exception) -> StateError:
+    text = str(e)
+    if "readonly" in text or "unable to open" in text or isinstance(e, PermissionError):
+        return StateError(f"{path}: the state DB cannot be written ({text}); fix: make {path.parent} and the "
+                          f"files in it writable by this user (chmod -R u+w {path.parent}), or run as their owner")
+    return StateError(f"{path}: the state DB cannot be used ({text}); fix: move it aside "
+                      f"(mv {path} {path}.broken) and run again — rebuildx starts a new one")
 
 
 def _retry_locked(call: Callable[[], T], tries: int = 100) -> T:
