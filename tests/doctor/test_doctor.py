@@ -18,7 +18,7 @@ from rebuildx.stagex.releases import release_minimum
 from rebuildx.engine.check import EngineInfo
 
 GOOD = dict(machine="x86_64", ram_bytes=64 * 2**30, free_disk_bytes=900 * 10**9,
-            disk_needed_bytes=500 * 10**9, engine=EngineInfo("29.1.5", "v0.30.1", True))
+            disk_needed_bytes=500 * 10**9, engine=EngineInfo("29.1.5", "v0.30.1", True), podman="5.4.2")
 
 
 def levels(facts: Facts) -> dict[str, Level]:
