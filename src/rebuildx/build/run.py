@@ -21,6 +21,8 @@ from rebuildx.engine.base import BuildOutcome, BuildRequest, Engine
 from rebuildx.engine.builders import BuilderSpec, farm_identity, probe_builder
 from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.errors import RebuildxError
+from rebuildx.build.failfacts import explain_error, explain_outcome, oom_kills
+from rebuildx.build.failures import Failure, may_retry
 from rebuildx.build.inputs import directory_digest, input_key
 from rebuildx.stagex.model import DEFAULT_PLATFORM, Package
 from rebuildx.build.outputs import (clean_leftovers, foreign_entries, install, new_build_dir, out_digest,
@@ -53,6 +55,8 @@ class BuildResult:
     builder: str | None = None  # the builder that ran it (None: up to date, nothing ran)
     builder_down: bool = False  # it failed because its builder stopped answering
     started: float | None = None  # when its build began (seconds since the epoch)
+    failure: Failure | None = None  # a FAILED build's cause and fix
+    attempts: int = 1
 
     @property
     def ok(self) -> bool:
@@ -143,13 +147,30 @@ class Builder:
 
     def build(self, name: str, builder: str = "default") -> BuildResult:
         """Build one package on `builder`; whatever goes wrong is that package's FAILED result,
-        with the cause, and `builder_down` when the builder then does not answer a probe."""
+        with its cause named, and `builder_down` when the builder then does not answer a probe
+        (the scheduler places it elsewhere). A failure the engine's state caused is tried again
+        on the same builder when `may_retry` allows and the builder passes its smoke test
+        (without which the second attempt would fail the same way)."""
+        attempts = 0
+        while True:
+            attempts += 1
+            result = self._attempt(name, builder)
+            if (result.builder_down or result.failure is None or not may_retry(result.failure, attempts)
+                    or not self._engine_answers(builder)):
+                return replace(result, attempts=attempts)
+
+    def _engine_answers(self, builder: str) -> bool:
+        smoke = getattr(self.engines[builder], "smoke", None)
+        return bool(smoke and smoke().ok)
+
+    def _attempt(self, name: str, builder: str) -> BuildResult:
         try:
             result = self._build(name, builder)
         except (RebuildxError, OSError) as e:
             self.history.record_build(name, input_key=None, ok=False, digest=None, seconds=0.0,
                                       engine=self.engine_identity, log="", error=str(e), builder=builder)
-            result = BuildResult(name, Status.FAILED, error=f"{type(e).__name__}: {e}", builder=builder)
+            error = f"{type(e).__name__}: {e}"
+            result = BuildResult(name, Status.FAILED, error=error, builder=builder, failure=explain_error(error))
         if result.ok or not self.probe:
             return result
         if engine_answers(self.engines[builder]):
@@ -168,7 +189,7 @@ class Builder:
                                           engine=self.engine_identity, log="", error=None, builder=None)
                 return BuildResult(name, Status.UP_TO_DATE, digest)
         dest = new_build_dir(self.ws, name)
-        started = time.time()
+        started, oom_before = time.time(), oom_kills()
         try:
             try:
                 outcome = self.engines[builder].build(self._request(package, dest))
@@ -188,9 +209,13 @@ class Builder:
                                   seconds=outcome.seconds, engine=self.engine_identity,
                                   log=str(outcome.log), error=error, started=started, size=size,
                                   builder=builder)
-        status = Status.BUILT if digest else Status.FAILED
-        return BuildResult(name, status, digest, outcome.seconds, outcome.log, error, builder=builder,
-                           started=started)
+        if digest:
+            return BuildResult(name, Status.BUILT, digest, outcome.seconds, outcome.log, builder=builder,
+                               started=started)
+        failure = (explain_outcome(outcome, self.engines[builder], oom_before) if not outcome.ok
+                   else explain_error(error or ""))
+        return BuildResult(name, Status.FAILED, None, outcome.seconds, outcome.log, error, builder=builder,
+                           started=started, failure=failure)
 
 
 def _entry_bytes(layout: Path) -> int:

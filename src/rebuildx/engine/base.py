@@ -33,6 +33,10 @@ class BuildOutcome:
     seconds: float
     log: Path
     error: str | None = None
+    # for naming the cause of a failure (build/failures.py): what the engine itself knows
+    exit_status: int | None = None  # the build command's
+    timed_out: bool = False
+    interrupted: bool = False  # stopped by cancel() (Ctrl-C)
 
 
 class Engine(Protocol):

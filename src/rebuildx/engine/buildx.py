@@ -18,6 +18,8 @@ from pathlib import Path
 
 from rebuildx.engine.base import BuildOutcome, BuildRequest
 from rebuildx.engine.builders import DEFAULT, BuilderSpec, answers, builder_env
+from rebuildx.engine.check import engine_data_root
+from rebuildx.engine.smoke import SmokeResult, run_smoke
 from rebuildx.errors import BuildError, RebuildxError, TreeError
 from rebuildx.stagex.model import Package
 from rebuildx.proc import stop_group
@@ -172,6 +174,14 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
+class _Failed(BuildError):
+    """A build that ran and failed, with what the classifier wants to know of it."""
+
+    def __init__(self, message: str, *, exit_status: int | None = None, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.exit_status, self.timed_out = exit_status, timed_out
+
+
 class BuildxEngine:
     """Builds with the local Docker's default buildx builder (containerd image store), or with
     the builder `builder` names (engine/builders.py): the command line stays the same, only the
@@ -186,11 +196,13 @@ class BuildxEngine:
         self.builder = builder or DEFAULT
         self._running: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
+        self._cancelled = False
 
     def cancel(self) -> None:
         """Stop every build running now (their process groups: buildx and tar)."""
         with self._lock:
             procs = list(self._running)
+            self._cancelled = True
         for proc in procs:
             stop_group(proc, grace=5)
 
@@ -206,6 +218,9 @@ class BuildxEngine:
             stage_fetch_dir(ws, package)
             argv = self.command(request)
             self._run(argv, request.dest, log)
+        except _Failed as e:
+            return BuildOutcome(package.full_name, False, time.monotonic() - start, log, str(e),
+                                exit_status=e.exit_status, timed_out=e.timed_out, interrupted=self._cancelled)
         except RebuildxError as e:
             return BuildOutcome(package.full_name, False, time.monotonic() - start, log, str(e))
         return BuildOutcome(package.full_name, True, time.monotonic() - start, log)
@@ -214,6 +229,14 @@ class BuildxEngine:
         """Does the builder answer now? (A failed build on a builder that does not is no verdict
         on the package.)"""
         return answers(self.builder)
+
+    def smoke(self) -> SmokeResult:
+        """The engine smoke test on this builder, uncached: asked before a failed build is tried again."""
+        return run_smoke(builder_env(self.builder), self.builder.buildx_args())
+
+    def data_root(self) -> Path | None:
+        """Where the engine keeps images and snapshots, if it is on this machine (for free disk)."""
+        return engine_data_root() if self.builder is DEFAULT else None  # a remote builder's disk is not ours
 
     def _run(self, argv: list[str], dest: Path, log: Path) -> None:
         """`docker buildx build … | tar -C dest -mx`, as the Makefile pipes it."""
@@ -238,7 +261,7 @@ class BuildxEngine:
             except subprocess.TimeoutExpired as e:
                 stop_group(build)
                 stop_group(tar)
-                raise BuildError(f"build timed out after {self.timeout} s; log: {log}") from e
+                raise _Failed(f"build timed out after {self.timeout} s; log: {log}", timed_out=True) from e
             except BaseException:
                 stop_group(build)
                 stop_group(tar)
@@ -247,6 +270,6 @@ class BuildxEngine:
                 with self._lock:
                     self._running.difference_update((build, tar))
         if rc_build != 0:
-            raise BuildError(f"docker buildx build exited {rc_build}; log: {log}")
+            raise _Failed(f"docker buildx build exited {rc_build}; log: {log}", exit_status=rc_build)
         if rc_tar != 0:
-            raise BuildError(f"unpacking the OCI tarball failed (tar exit {rc_tar}); log: {log}")
+            raise _Failed(f"unpacking the OCI tarball failed (tar exit {rc_tar}); log: {log}")

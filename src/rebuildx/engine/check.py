@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from rebuildx.errors import EngineError
 from rebuildx.proc import run
@@ -61,3 +62,21 @@ def require_engine(env: Mapping[str, str] | None = None, where: str = "") -> Eng
                           'layouts; fix: add {"features": {"containerd-snapshotter": true}} to '
                           '/etc/docker/daemon.json and restart dockerd')
     return info
+
+
+def _daemon_info(field: str) -> str | None:
+    done = run(["docker", "info", "-f", "{{." + field + "}}"], check=False, timeout=30)
+    value = done.stdout.strip()
+    return value if done.returncode == 0 and value and value != "<no value>" else None
+
+
+def daemon_id() -> str:
+    """The daemon's own ID: two daemons of one version are two engines (for the smoke cache)."""
+    return _daemon_info("ID") or "unknown"
+
+
+def engine_data_root() -> Path | None:
+    """The engine's data-root (DockerRootDir), when it is a directory of this machine: the
+    filesystem whose free space decides whether builds fit."""
+    root = _daemon_info("DockerRootDir")
+    return Path(root) if root and Path(root).is_dir() else None
