@@ -181,7 +181,8 @@ class _Run:
         path = support_bundle(self.root, ["rebuildx", *sys.argv[1:]], doctor=self.doctor, release=self.release,
                               failing_package=failed.package if failed else None,
                               failing_log=failed.log if failed else None,
-                              error=error or (failed.error if failed else None))
+                              error=error or (failed.error if failed else None),
+                              failures=[(r.package, r.failure) for r in report.results if r.failure] if report else ())
         events.bundle(path)
 
 

@@ -77,6 +77,10 @@ def summarise(report) -> None:  # api.BuildReport
         if r.status is Status.FAILED:
             on = f" on {r.builder}" if r.builder not in (None, "default") else ""
             click.echo(f"FAILED {r.package}{on}: {r.error}", err=True)
+            if r.failure:
+                tried = f" (tried {r.attempts} times)" if r.attempts > 1 else ""
+                click.echo(f"  cause: {r.failure.summary()}{tried}", err=True)
+                click.echo(f"  fix: {r.failure.fix}", err=True)
             for line in tail_lines(r.log, 15) if r.log else []:
                 click.echo(f"  | {line}", err=True)
             if r.log:

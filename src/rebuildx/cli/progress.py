@@ -113,7 +113,9 @@ class TerminalEvents(Events):
             digest = f" on {result.builder}{digest}"
         eta = self.eta() if not self.live else None
         left = f" · ETA {eta / 60:.1f} min" if eta is not None else ""
-        self._say(f"{result.status.value:<10} {name} ({took:.1f} s){digest}{left}")
+        failure = getattr(result, "failure", None)
+        cause = f" — {failure.cause.value}" if failure else ""
+        self._say(f"{result.status.value:<10} {name} ({took:.1f} s){digest}{cause}{left}")
 
     def _say(self, line: str) -> None:
         if self.live:

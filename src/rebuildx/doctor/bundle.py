@@ -8,7 +8,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from rebuildx.build.failures import Failure
 from rebuildx.doctor.checks import Facts, Finding, gib
+from rebuildx.engine.smoke import run_smoke
 from rebuildx.proc import run, tail_lines
 
 
@@ -30,10 +32,22 @@ def _git(root: Path, *args: str) -> str:
     return done.stdout.strip() if done and done.returncode == 0 else "unknown"
 
 
+def _smoke_now() -> str:
+    """The engine's state now, after the failure (doctor's answer may be from before the run)."""
+    result = run_smoke()
+    return f"pass ({result.seconds:.1f} s)" if result.ok else f"FAIL: {result.error}: {' / '.join(result.lines[-3:])}"
+
+
+def _failures(failures: Sequence[tuple[str, Failure]]) -> list[str]:
+    if not failures:
+        return []
+    return ["## failed builds", "", *[f"- {name}: {f.summary()} — fix: {f.fix}" for name, f in failures], ""]
+
+
 def write_bundle(path: Path, *, root: Path, argv: Sequence[str], facts: Facts, findings: list[Finding],
                  failing_log: Path | None, failing_package: str | None, release: str | None,
-                 error: str | None = None) -> Path:
-    """Write `path` (Markdown) and return it."""
+                 error: str | None = None, failures: Sequence[tuple[str, Failure]] = ()) -> Path:
+    """Write `path` (Markdown) and return it. `failures`: each failed package's named cause."""
     versions = _versions()
     log_lines = tail_lines(failing_log, 200) if failing_log else []
     doc = [
@@ -51,7 +65,10 @@ def write_bundle(path: Path, *, root: Path, argv: Sequence[str], facts: Facts, f
         f"- command: `{shlex.join(argv)}`",
         f"- failing package: {failing_package or 'none'}",
         f"- error: {error or 'see the log below'}",
+        *([f"- cause: {failures[0][1].summary()}", f"- fix: {failures[0][1].fix}"] if failures else []),
+        f"- engine smoke test after the failure: {_smoke_now()}",
         "",
+        *_failures(failures),
         "## doctor",
         "",
         *[f"- {f.line()}" for f in findings],

@@ -11,7 +11,9 @@ from __future__ import annotations
 import enum
 from dataclasses import asdict, dataclass, field
 
+from rebuildx.build.failures import RESTART_ENGINE, Cause, FailureFacts, classify
 from rebuildx.engine.check import EngineInfo, version_tuple
+from rebuildx.engine.smoke import SmokeResult
 from rebuildx.stagex.releases import release_minimum
 
 
@@ -50,6 +52,7 @@ class Facts:
     engine_name: str = "buildx"  # the engine about to build: buildx, or podman
     podman: str | None = None  # Podman's version, if it answers and builds heredocs
     podman_error: str | None = None
+    smoke: SmokeResult | None = None  # the engine smoke test (engine/smoke.py)
     git: bool = True
     release: str | None = None
     checkout_problem: str | None = None  # wrong commit, dirty, missing release
@@ -68,7 +71,7 @@ def gib(n: int) -> str:
 
 
 def diagnose(f: Facts) -> list[Finding]:
-    out = [_arch(f), _ram(f), _disk(f), *_engine(f), _podman(f)]
+    out = [_arch(f), _ram(f), _disk(f), *_engine(f), *_smoke(f), _podman(f)]
     out.append(Finding("git", Level.PASS, "present") if f.git else
                Finding("git", Level.FAIL, "not found", "apt-get install git"))
     if f.release:
@@ -154,6 +157,21 @@ def _engine(f: Facts) -> list[Finding]:
                        'add {"features": {"containerd-snapshotter": true}} to /etc/docker/daemon.json '
                        "and restart dockerd"))
     return out
+
+
+def _smoke(f: Facts) -> list[Finding]:
+    """The engine's smoke test, its failure named as a build's would be, with the fix."""
+    if f.engine is None or f.smoke is None:
+        return []
+    if f.smoke.ok:
+        when = "earlier today" if f.smoke.cached else f"in {f.smoke.seconds:.1f} s"
+        return [Finding("engine smoke", Level.PASS, f"a scratch build exported an OCI layout ({when})")]
+    lines = [*f.smoke.lines, *([f.smoke.error] if f.smoke.error else [])]
+    failure = classify(lines, FailureFacts(exit_status=f.smoke.exit_status, error=f.smoke.error))
+    fix = failure.fix if failure.cause is not Cause.UNKNOWN else (
+        f"{RESTART_ENGINE}; check the free disk of the engine's data-root")
+    return [Finding("engine smoke", Level.FAIL, f"a scratch build (no RUN, no network) failed: "
+                    f"{failure.summary()}", fix)]
 
 
 def has_failures(findings: list[Finding]) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rebuildx.build.failures import Failure
 from rebuildx.doctor.bundle import write_bundle
 from rebuildx.doctor.checks import Facts, Finding, Level, diagnose, has_failures
 from rebuildx.doctor.facts import gather
@@ -52,10 +53,10 @@ def require_healthy(report: DoctorReport) -> None:
 
 def support_bundle(root: Path, argv: Sequence[str], *, doctor: DoctorReport | None, release: str | None,
                    failing_package: str | None = None, failing_log: Path | None = None,
-                   error: str | None = None) -> Path:
+                   error: str | None = None, failures: Sequence[tuple[str, Failure]] = ()) -> Path:
     """Write `.rebuildx/support-bundle.md` after a failure (gathering machine facts if the run
     failed before doctor ran) and return its path."""
     doctor = doctor or examine(root, air_gapped=True)
     return write_bundle(Workspace(root).state_dir / "support-bundle.md", root=root, argv=list(argv),
                         facts=doctor.facts, findings=doctor.findings, failing_log=failing_log,
-                        failing_package=failing_package, release=release, error=error)
+                        failing_package=failing_package, release=release, error=error, failures=failures)

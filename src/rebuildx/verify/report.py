@@ -6,9 +6,18 @@ import json
 import time
 from pathlib import Path
 
+from rebuildx.build.failures import Failure
 from rebuildx.build.run import BuildReport
 from rebuildx.errors import RebuildxError
 from rebuildx.verify.run import VerifyResult
+
+
+def _cause(failure: Failure | None) -> dict:
+    """A failed build's named cause, fix and the log line that shows it (None for the others)."""
+    if failure is None:
+        return {"cause": None, "fix": None}
+    return {"cause": failure.cause.value, "fix": failure.fix, "evidence": failure.evidence,
+            **({"tail": list(failure.tail)} if failure.tail else {})}
 
 
 def write_report(result: VerifyResult, path: Path) -> Path:
@@ -25,8 +34,8 @@ def write_report(result: VerifyResult, path: Path) -> Path:
     if result.build:
         doc["builds"] = [{"package": r.package, "status": r.status.value, "digest": r.digest,
                           "seconds": round(r.seconds, 3), "error": r.error, "blocked_by": r.blocked_by,
-                          "log": str(r.log) if r.log else None, "builder": r.builder}
-                         for r in result.build.results]
+                          "log": str(r.log) if r.log else None, "builder": r.builder, "attempts": r.attempts,
+                          **_cause(r.failure)} for r in result.build.results]
         doc["lost_builds"] = [{"package": r.package, "builder": r.builder, "error": r.error}
                               for r in result.build.lost]  # ran again elsewhere: their builder went down
         doc["builders_down"] = list(result.build.down)
