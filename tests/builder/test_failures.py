@@ -29,6 +29,7 @@ def log(name: str) -> list[str]:
     ("missing-source", FailureFacts(exit_status=1), Cause.SOURCE, '"/fetch/hello-1.0.tar.gz": not found'),
     ("missing-fetch-dir", FailureFacts(exit_status=1), Cause.SOURCE, "/fetch: no such file or directory"),
     ("typo", FailureFacts(exit_status=1), Cause.SYNTAX, "unknown instruction: RUNN"),
+    ("missing-stage", FailureFacts(exit_status=1), Cause.SYNTAX, "could not be found"),
     ("network", FailureFacts(exit_status=1), Cause.NETWORK, "wget: bad address 'rebuildx.invalid'"),
     ("interrupted", FailureFacts(exit_status=1), Cause.INTERRUPTED, "Canceled: context canceled"),
 ])

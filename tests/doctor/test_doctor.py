@@ -126,7 +126,9 @@ def test_failing_build_writes_a_support_bundle(engine, fixture_tree):
     for field in ("- release:", "- commit:", "- docker: client", "- buildx: github.com/docker/buildx",
                   "- containerd: containerd", "- cpu: x86_64", "- ram:", "- free disk:",
                   "- command: `rebuildx build core-hello --tree", "- failing package: core-hello",
-                  "## doctor", "pass  containerd store: on", "the-last-words"):
+                  "## doctor", "pass  containerd store: on", "the-last-words",
+                  "- cause: unknown: ERROR: failed to solve:", "- engine smoke test after the failure: pass",
+                  "## failed builds", "- core-hello: unknown", "pass  engine smoke:"):
         assert field in text, field
 
 

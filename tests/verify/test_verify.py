@@ -84,6 +84,11 @@ def test_failing_build_is_failed_with_its_own_exit_code(upstream, tmp_path):
     assert verdicts["core-tool-a"] == verdicts["core-tool-b"] == "FAILED"
     assert verdicts["pallet-hello-kit"] == "FAILED"  # blocked by tool-a
     assert verdicts["core-hello"] == verdicts["core-pair"] == "MATCH"
+    builds = {b["package"]: b for b in doc["builds"]}
+    # the Containerfile lost the subpackages' stages: the tree's fault, named with its fix
+    assert builds["core-tool-a"]["cause"] == "Containerfile syntax" and "Containerfile" in builds["core-tool-a"]["fix"]
+    assert 'target stage "package-tool-a" could not be found' in builds["core-tool-a"]["evidence"]
+    assert builds["core-hello"]["cause"] is None and builds["core-hello"]["attempts"] == 1
     suite = ET.parse(junit).getroot()
     assert int(suite.get("errors")) == sum(1 for v in verdicts.values() if v == "FAILED")
     assert {c.get("name") for c in suite.findall("testcase") if c.find("error") is not None} == {

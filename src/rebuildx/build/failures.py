@@ -107,7 +107,7 @@ RULES: tuple[Rule, ...] = (
           "build on a machine of the package's architecture (x86_64 for StageX), or register binfmt "
           "emulation (qemu-user-static) for foreign stages"),
     _rule(Cause.SYNTAX, r"dockerfile parse error|unknown instruction|lint violation|failed to parse"
-          r"|unknown flag: |failed to process \".*\": |empty continuation",
+          r"|unknown flag: |failed to process \".*\": |empty continuation|target stage \"\S+\" could not be found",
           "fix the Containerfile at the line named (a typo, or a check that BUILDKIT_DOCKERFILE_CHECK "
           "makes an error); this is the tree's problem, not the machine's"),
     _rule(Cause.SOURCE, r"\"/?fetch/[^\"]*\": not found|failed to calculate checksum of ref \S+ \"[^\"]+\": not found"
