@@ -121,12 +121,31 @@ def test_a_full_data_root_is_disk_full(tmp_path, on_daemon):
         d.stop()
 
 
+SLOW = 'FROM scratch\nCOPY --chmod=755 busybox /bin/busybox\nRUN --network=none ["/bin/busybox", "sleep", "4"]\n'
+
+
+def test_a_timeout_and_an_interrupt_are_named_as_such(tmp_path, daemon, on_daemon):
+    on_daemon(daemon)
+    root = tmp_path / "stagex"
+    package(root, "slow", SLOW, {"busybox": BUSYBOX.read_bytes()})
+    ws = Workspace(root)
+    timed = run_build(ws, load_tree(root), ["core-slow"], BuildOptions(), BuildxEngine(ws, timeout=1.5),
+                      IDENTITY).results[0]
+    assert timed.failure and timed.failure.cause is Cause.TIMEOUT and "timed out after 1.5 s" in (
+        timed.failure.evidence or ""), timed
+    engine = BuildxEngine(ws)
+    stopper = threading.Timer(1.5, engine.cancel)  # what the scheduler does on Ctrl-C
+    stopper.start()
+    stopped = run_build(ws, load_tree(root), ["core-slow"], BuildOptions(force=True), engine, IDENTITY).results[0]
+    stopper.join()
+    assert stopped.failure and stopped.failure.cause is Cause.INTERRUPTED and stopped.attempts == 1, stopped
+
+
 def test_containerd_killed_mid_build_is_engine_state_and_not_retried_while_the_engine_is_down(
         tmp_path, daemon, on_daemon):
     on_daemon(daemon)
     root = tmp_path / "stagex"
-    package(root, "slow", 'FROM scratch\nCOPY --chmod=755 busybox /bin/busybox\nRUN --network=none ["/bin/busybox", "sleep", "4"]\n',
-            {"busybox": BUSYBOX.read_bytes()})
+    package(root, "slow", SLOW, {"busybox": BUSYBOX.read_bytes()})
     killer = threading.Timer(2.0, daemon.kill_containerd)
     killer.start()
     try:
