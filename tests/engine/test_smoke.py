@@ -13,16 +13,17 @@ import pytest
 
 from rebuildx.build.failures import Cause, FailureFacts, classify
 from rebuildx.engine.check import require_engine
-from rebuildx.engine.smoke import CACHE_FILE, run_smoke, smoke_test
-from rebuildx.workspace import Workspace
+from rebuildx.engine.smoke import run_smoke, smoke_test
 from testdaemon import TestDaemon
 
 pytestmark = pytest.mark.engine
 
 
 def doctor(tree: Path, env: dict[str, str]) -> tuple[int, dict[str, dict]]:
+    """`rebuildx doctor` with a smoke cache of the test's own (beside the tree)."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tree.parent / "cache"), **env}
     done = subprocess.run([sys.executable, "-m", "rebuildx", "doctor", "--tree", str(tree), "--json", "--air-gapped"],
-                          env={**os.environ, **env}, capture_output=True, text=True)
+                          env=env, capture_output=True, text=True)
     return done.returncode, {f["check"]: f for f in json.loads(done.stdout)["findings"]}
 
 
@@ -32,15 +33,21 @@ def tree(tmp_path) -> Path:
     return tmp_path / "stagex"
 
 
-def test_passes_on_the_real_engine_and_is_remembered_for_the_day(engine, tree):
-    identity = require_engine().identity
-    first = smoke_test(Workspace(tree), identity, today="2026-11-29")
+def test_passes_on_the_real_engine_and_is_remembered_for_the_day(engine, tree, tmp_path):
+    identity, cache = require_engine().identity, tmp_path / "smoke.json"
+    first = smoke_test(identity, cache=cache, today="2026-11-29")
     assert first.ok and not first.cached and first.seconds < 30, first
-    assert smoke_test(Workspace(tree), identity, today="2026-11-29").cached
-    assert not smoke_test(Workspace(tree), identity, today="2026-11-30").cached  # a new day asks again
-    assert not smoke_test(Workspace(tree), "docker 99; buildx 9", today="2026-11-30").cached  # another engine too
+    assert smoke_test(identity, cache=cache, today="2026-11-29").cached
+    assert not smoke_test(identity, cache=cache, today="2026-11-30").cached  # a new day asks again
+    assert not smoke_test("docker 99; buildx 9", cache=cache, today="2026-11-30").cached  # another engine too
+    assert smoke_test(identity, cache=cache, today="2026-11-30").cached  # both remembered
+    cache.write_text("[not what was written")  # a damaged cache is asked past, then rewritten
+    assert not smoke_test(identity, cache=cache, today="2026-11-30").cached
+    assert smoke_test(identity, cache=cache, today="2026-11-30").cached
     code, findings = doctor(tree, {})
     assert findings["engine smoke"]["level"] == "pass", findings["engine smoke"]
+    code, findings = doctor(tree, {})
+    assert "earlier today" in findings["engine smoke"]["message"]
 
 
 def test_fails_without_the_containerd_store_with_that_fix(engine, tree, tmp_path, monkeypatch):
@@ -58,7 +65,7 @@ def test_fails_without_the_containerd_store_with_that_fix(engine, tree, tmp_path
         smoke = findings["engine smoke"]
         assert smoke["level"] == "fail" and "containerd-snapshotter" in smoke["fix"], smoke
         # a failure is never remembered: the next doctor asks the engine again
-        assert not (tree / ".rebuildx" / CACHE_FILE).exists()
+        assert not (tree.parent / "cache" / "rebuildx" / "engine-smoke.json").exists()
     finally:
         d.stop()
 

@@ -15,7 +15,7 @@ from rebuildx.build.run import stale_entries
 from rebuildx.doctor.checks import Facts
 from rebuildx.engine.check import probe_engine
 from rebuildx.engine.podman import probe_podman
-from rebuildx.engine.smoke import SmokeResult, run_smoke, smoke_test
+from rebuildx.engine.smoke import SmokeResult, smoke_test
 from rebuildx.errors import RebuildxError
 from rebuildx.proc import run
 from rebuildx.stagex.checkout import dirty_files, resolve_release
@@ -42,15 +42,15 @@ def machine_facts(root: Path) -> Facts:
     except RebuildxError as e:
         f.engine_error = str(e)
     if f.engine:
-        f.smoke = _smoke(root, f.engine.identity)
+        f.smoke = _smoke(f.engine.identity)
     f.git = shutil.which("git") is not None
     return f
 
 
-def _smoke(root: Path, identity: str) -> SmokeResult:
-    """The engine smoke test; a pass is remembered for the day in the tree's state dir."""
+def _smoke(identity: str) -> SmokeResult:
+    """The engine smoke test (a pass is remembered for the day)."""
     try:
-        return smoke_test(Workspace(root), identity) if root.is_dir() else run_smoke()
+        return smoke_test(identity)
     except RebuildxError as e:
         return SmokeResult(False, 0.0, error=str(e))
 

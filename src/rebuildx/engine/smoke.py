@@ -4,13 +4,16 @@ A build `FROM scratch` with one heredoc `COPY` (no `RUN`: no seed image, no netw
 an OCI tarball to stdout and checked as a layout holding the file: about a second. It fails when
 the engine is in a state in which every package would fail for reasons that are not the
 package's (a dead containerd, a full data-root, no containerd image store). A pass is cached per
-engine (versions and daemon ID) and day in the state dir, so `doctor` before each `build` and
-`verify` asks once a day; a failure is never cached.
+engine (versions and daemon ID) and day, so `doctor` before each `build` and `verify` asks once a
+day; a failure is never cached. The cache is the user's (`$XDG_CACHE_HOME/rebuildx/`), not a
+tree's: an engine serves every tree on the machine (and the test suite's many trees would
+otherwise pay a second each).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tarfile
 import tempfile
@@ -23,13 +26,16 @@ from rebuildx.engine.check import daemon_id
 from rebuildx.errors import RebuildxError
 from rebuildx.oci.layout import blob_path, check_layout
 from rebuildx.proc import stop_group
-from rebuildx.workspace import Workspace
 
 SMOKE_FILE = "rebuildx-smoke"
 SMOKE_TEXT = "rebuildx engine smoke test\n"
 CONTAINERFILE = f"FROM scratch\nCOPY <<EOF /{SMOKE_FILE}\n{SMOKE_TEXT}EOF\n"
 TIMEOUT = 120.0
-CACHE_FILE = "engine-smoke.json"
+
+
+def cache_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rebuildx" / "engine-smoke.json"
 
 
 @dataclass(frozen=True)
@@ -44,11 +50,11 @@ class SmokeResult:
     cached: bool = False
 
 
-def smoke_test(workspace: Workspace, identity: str, *, today: str | None = None) -> SmokeResult:
+def smoke_test(identity: str, *, cache: Path | None = None, today: str | None = None) -> SmokeResult:
     """Today's cached pass for this engine, else `run_smoke()` (a pass is remembered)."""
     key = f"{identity}; id {daemon_id()}"
     day = today or time.strftime("%Y-%m-%d", time.gmtime())
-    cache = workspace.state_dir / CACHE_FILE
+    cache = cache or cache_file()
     if _cached_pass(cache, key, day):
         return SmokeResult(True, 0.0, cached=True)
     result = run_smoke()
@@ -128,8 +134,13 @@ def _cached_pass(cache: Path, key: str, day: str) -> bool:
 def _remember(cache: Path, key: str, day: str) -> None:
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        tmp.write_text(json.dumps({key: day}))
+        try:
+            doc = json.loads(cache.read_text())
+        except (OSError, ValueError):
+            doc = {}
+        doc = {k: v for k, v in doc.items() if v == day} if isinstance(doc, dict) else {}  # older days go
+        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({**doc, key: day}))
         tmp.replace(cache)
     except OSError:
         pass  # a cache that cannot be written costs a second next time, nothing more
