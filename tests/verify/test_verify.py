@@ -88,6 +88,7 @@ def test_failing_build_is_failed_with_its_own_exit_code(upstream, tmp_path):
     # the Containerfile lost the subpackages' stages: the tree's fault, named with its fix
     assert builds["core-tool-a"]["cause"] == "Containerfile syntax" and "Containerfile" in builds["core-tool-a"]["fix"]
     assert 'target stage "package-tool-a" could not be found' in builds["core-tool-a"]["evidence"]
+    assert "failed core-tool-a: Containerfile syntax" in done.stdout
     assert builds["core-hello"]["cause"] is None and builds["core-hello"]["attempts"] == 1
     suite = ET.parse(junit).getroot()
     assert int(suite.get("errors")) == sum(1 for v in verdicts.values() if v == "FAILED")

@@ -97,6 +97,9 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
     console = make_console()
     console.print(table(outcome.comparison))
     console.print(summary_line(outcome.comparison))
+    for r in outcome.build.results if outcome.build else []:
+        if r.failure:  # why a FAILED package failed, and what to do
+            console.print(f"failed {r.package}: {r.failure.summary()} — fix: {r.failure.fix}", markup=False)
     for package, why in outcome.explanations.items():
         console.print(f"explain {package}: {why.get('summary') or why.get('error')}")
     if outcome.signatures is not None:
