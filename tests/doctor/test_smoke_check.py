@@ -41,3 +41,19 @@ def test_an_unexplained_failure_still_says_what_to_try():
 
 def test_no_engine_no_smoke_line():
     assert smoke_finding(None, engine=None) is None
+
+
+def test_a_source_with_the_wrong_hash_is_named_in_the_bundle(engine, tmp_path, mirror):
+    import subprocess
+    import sys
+
+    from treegen import write_fixture_tree
+
+    tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    mirror.files["/hello/hello-1.2.3.tar.gz"] = b"not the tarball package.toml names"
+    done = subprocess.run([sys.executable, "-m", "rebuildx", "build", "core-hello", "--tree", str(tree.root)],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "sha256 mismatch" in done.stderr, done.stderr[-2000:]
+    text = (tree.root / ".rebuildx/support-bundle.md").read_text()
+    assert "- cause: source missing or wrong:" in text and "sha256 mismatch" in text
+    assert "- fix: fetch the package's sources again" in text

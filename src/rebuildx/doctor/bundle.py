@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from rebuildx.build.failures import Failure
+from rebuildx.build.failures import Cause, Failure, classify
 from rebuildx.doctor.checks import Facts, Finding, gib
 from rebuildx.engine.smoke import run_smoke
 from rebuildx.proc import run, tail_lines
@@ -32,6 +32,9 @@ def _git(root: Path, *args: str) -> str:
     return done.stdout.strip() if done and done.returncode == 0 else "unknown"
 
 
+_BEFORE_BUILD = (Cause.SOURCE, Cause.DISK_FULL, Cause.ENGINE)
+
+
 def _smoke_now() -> str:
     """The engine's state now, after the failure (doctor's answer may be from before the run)."""
     result = run_smoke()
@@ -47,8 +50,14 @@ def _failures(failures: Sequence[tuple[str, Failure]]) -> list[str]:
 def write_bundle(path: Path, *, root: Path, argv: Sequence[str], facts: Facts, findings: list[Finding],
                  failing_log: Path | None, failing_package: str | None, release: str | None,
                  error: str | None = None, failures: Sequence[tuple[str, Failure]] = ()) -> Path:
-    """Write `path` (Markdown) and return it. `failures`: each failed package's named cause."""
+    """Write `path` (Markdown) and return it. `failures`: each failed package's named cause; a
+    run that failed before any build (a source's hash, a refused start) has its error classified."""
     versions = _versions()
+    if not failures and error:
+        before = classify(error.splitlines())
+        # only causes whose fix holds outside a build too (a mirror that is down is not a
+        # download inside --network=none)
+        failures = [("(before any build)", before)] if before.cause in _BEFORE_BUILD else []
     log_lines = tail_lines(failing_log, 200) if failing_log else []
     doc = [
         "# rebuildx support bundle",
