@@ -29,11 +29,9 @@ class Cause(enum.Enum):
     UNKNOWN = "unknown"
 
 
-#: Causes that a second attempt cannot change: the inputs are wrong, not the machine.
-NEVER_RETRIED = frozenset({Cause.SOURCE, Cause.SYNTAX, Cause.PLATFORM, Cause.NETWORK, Cause.INTERRUPTED})
-
-RESTART_ENGINE = ("restart containerd and dockerd (systemctl restart containerd docker, or scripts/setup), "
-                  "then build again; pruning BuildKit's cache does not help here")
+RESTART_ENGINE = ("restart containerd and dockerd (systemctl restart containerd docker; without systemd, stop "
+                  "both and run scripts/setup, which starts them), then build again; pruning BuildKit's cache "
+                  "does not help here")
 
 
 @dataclass(frozen=True)
@@ -56,10 +54,6 @@ class Failure:
     evidence: str | None = None  # the line that shows the cause
     tail: tuple[str, ...] = field(default=(), compare=False)  # kept for UNKNOWN
 
-    @property
-    def retryable(self) -> bool:
-        return self.cause is Cause.ENGINE
-
     def summary(self) -> str:
         return f"{self.cause.value}: {self.evidence}" if self.evidence else self.cause.value
 
@@ -79,15 +73,15 @@ def _rule(cause: Cause, pattern: str, fix: str) -> Rule:
     return Rule(cause, re.compile(pattern, re.IGNORECASE), fix)
 
 
+DISK_FIX = ("free disk space on the engine's data-root (docker buildx prune, remove old out/ entries), "
+            "then build again")
+MEMORY_FIX = "give the build more memory: fewer --jobs, close other work, or a machine with more RAM"
 LOW_DISK = 2 * 2**30  # below this on the engine's data-root, a failure is blamed on the disk
 
 RULES: tuple[Rule, ...] = (
-    _rule(Cause.DISK_FULL, r"no space left on device|\bENOSPC\b|disk quota exceeded",
-          "free disk space on the engine's data-root (docker buildx prune, remove old out/ entries), "
-          "then build again"),
+    _rule(Cause.DISK_FULL, r"no space left on device|\bENOSPC\b|disk quota exceeded", DISK_FIX),
     _rule(Cause.OUT_OF_MEMORY, r"\bOOM[- ]?kill|out of memory|cannot allocate memory|memory exhausted"
-          r"|virtual memory exhausted|signal: killed",
-          "give the build more memory: fewer --jobs, close other work, or a machine with more RAM"),
+          r"|virtual memory exhausted|signal: killed", MEMORY_FIX),
     _rule(Cause.ENGINE, r"OCI exporter is not supported",
           'enable the containerd image store: {"features": {"containerd-snapshotter": true}} in '
           "/etc/docker/daemon.json, then restart dockerd"),
@@ -132,31 +126,46 @@ _KILLED = re.compile(r"exit code: 137\b|\bKilled\b")
 def classify(lines: Sequence[str], facts: FailureFacts = FailureFacts()) -> Failure:
     """Name the cause of a failed build from the last lines of its log and the facts."""
     lines = [line.rstrip() for line in lines]
+    return _stopped(lines, facts) or _by_rule(lines) or _by_facts(lines, facts) or _unknown(lines, facts)
+
+
+def _stopped(lines: list[str], facts: FailureFacts) -> Failure | None:
+    """rebuildx (a timeout, Ctrl-C) or someone else stopped the build."""
     if facts.interrupted:
         return Failure(Cause.INTERRUPTED, _AGAIN, "interrupted by the user")
     if facts.timed_out:  # rebuildx stopped it: buildx then says "canceled" too
         return Failure(Cause.TIMEOUT, "raise the build timeout, or look in the log for a step that hangs",
                        facts.error or "the build timed out")
     canceled = _last(lines, _CANCELED, only_final=True)
-    if canceled:
-        return Failure(Cause.INTERRUPTED, _AGAIN, canceled)
+    return Failure(Cause.INTERRUPTED, _AGAIN, canceled) if canceled else None
+
+
+def _by_rule(lines: list[str]) -> Failure | None:
     for rule in RULES:
         line = _last(lines, rule.pattern)
         if line:
             return Failure(rule.cause, rule.fix, line)
+    return None
+
+
+def _by_facts(lines: list[str], facts: FailureFacts) -> Failure | None:
+    """What the log alone does not tell: a SIGKILL the kernel's OOM killer sent, a data-root
+    nearly full."""
     killed = _last(lines, _KILLED)
     if killed and facts.oom_kills:
-        return Failure(Cause.OUT_OF_MEMORY, RULES[1].fix, f"{killed} (the kernel OOM-killed "
+        return Failure(Cause.OUT_OF_MEMORY, MEMORY_FIX, f"{killed} (the kernel OOM-killed "
                        f"{facts.oom_kills} process(es) during the build)")
     if facts.free_disk_bytes is not None and facts.free_disk_bytes < LOW_DISK:
         where = f" on {facts.data_root}" if facts.data_root else ""
-        return Failure(Cause.DISK_FULL, RULES[0].fix, f"{facts.free_disk_bytes / 2**20:.0f} MiB free{where}")
+        return Failure(Cause.DISK_FULL, DISK_FIX, f"{facts.free_disk_bytes / 2**20:.0f} MiB free{where}")
     if killed:
-        return Failure(Cause.OUT_OF_MEMORY, RULES[1].fix + " (SIGKILL with no OOM record: check dmesg)", killed)
-    tail = tuple(lines[-20:])
-    evidence = _last(lines, _SOLVE_ERROR) or facts.error
+        return Failure(Cause.OUT_OF_MEMORY, MEMORY_FIX + " (SIGKILL with no OOM record: check dmesg)", killed)
+    return None
+
+
+def _unknown(lines: list[str], facts: FailureFacts) -> Failure:
     return Failure(Cause.UNKNOWN, "read the log's tail; if the cause is the machine, `rebuildx doctor` "
-                   "and the support bundle help", evidence, tail)
+                   "and the support bundle help", _last(lines, _SOLVE_ERROR) or facts.error, tuple(lines[-20:]))
 
 
 def _last(lines: Sequence[str], pattern: re.Pattern[str], *, only_final: bool = False) -> str | None:
