@@ -26,18 +26,27 @@ class AttestError(RebuildxError):
 
 
 def keygen(path: Path) -> tuple[Path, str]:
-    """Write a new Ed25519 key pair to `path` (0600) and `path`.pub; return (pub path, key id)."""
+    """Write a new Ed25519 key pair to `path` (0600) and `path`.pub; return (pub path, key id).
+    Both or neither: a .pub that cannot be written takes the private key it belongs to away."""
+    if not path.name:
+        raise AttestError(f"{path}: not a file name for a key")
     pub = path.with_name(path.name + ".pub")
     for p in (path, pub):
-        if p.exists() or p.is_symlink():
+        if os.path.lexists(p):
             raise AttestError(f"{p}: exists; keygen never overwrites a key (move it away first)")
     signer = CryptoSigner.generate_ed25519()
+    written: list[Path] = []
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(signer.private_bytes)
-        pub.write_bytes(_public_pem(signer))
+        for p, data, mode in ((path, signer.private_bytes, 0o600), (pub, _public_pem(signer), 0o644)):
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)  # O_EXCL: nor over a symlink
+            written.append(p)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
     except OSError as e:
+        for p in written:
+            p.unlink(missing_ok=True)
+        if isinstance(e, FileExistsError):
+            raise AttestError(f"{e.filename}: exists; keygen never overwrites a key (move it away first)") from e
         raise AttestError(f"{e.filename or path}: cannot write the key: {e.strerror or e}") from e
     return pub, signer.public_key.keyid
 
