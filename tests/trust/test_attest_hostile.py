@@ -3,6 +3,9 @@ line from the CLI), and nothing is left half-written."""
 
 from __future__ import annotations
 
+import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,3 +20,23 @@ def test_keygen_into_an_unusable_name_is_one_error_and_leaves_nothing(tmp_path, 
     with pytest.raises(RebuildxError):
         api.attest_keygen(Path(name))
     assert list(tmp_path.iterdir()) == []  # no private key left without its .pub
+
+
+def rebuildx(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The CLI, its memory capped (a reader that never stops must not eat the shared machine)."""
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    return subprocess.run([sys.executable, "-m", "rebuildx", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout, preexec_fn=cap)
+
+
+@pytest.mark.parametrize("option", ["--attest-key", "--trust"])
+def test_a_key_file_that_never_ends_is_refused_before_anything(tmp_path, option):
+    if option == "--attest-key":
+        done = rebuildx("verify", "--release", "2099.01.0", "--tree", "none", option, "/dev/zero", cwd=tmp_path)
+    else:
+        done = rebuildx("attest", "check", "--release", "2099.01.0", "--published", ".", "--from", ".",
+                        "--threshold", "1", option, "/dev/zero", cwd=tmp_path)
+    assert done.returncode == 1 and "/dev/zero: " in done.stderr and "larger than" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "none").exists()

@@ -57,12 +57,15 @@ def _public_pem(signer: CryptoSigner) -> bytes:
 
 
 def _read(path: Path, what: str) -> bytes:
+    """At most MAX_KEY_BYTES: a file's size can lie (/dev/zero, a pipe), so the read is capped."""
     try:
-        if path.stat().st_size > MAX_KEY_BYTES:
-            raise AttestError(f"{path}: {what} is larger than {MAX_KEY_BYTES} bytes; not a key")
-        return path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_KEY_BYTES + 1)
     except OSError as e:
         raise AttestError(f"{path}: cannot read the {what}: {e.strerror or e}") from e
+    if len(data) > MAX_KEY_BYTES:
+        raise AttestError(f"{path}: {what} is larger than {MAX_KEY_BYTES} bytes; not a key")
+    return data
 
 
 def load_signer(path: Path) -> Signer:
