@@ -40,3 +40,14 @@ def test_a_key_file_that_never_ends_is_refused_before_anything(tmp_path, option)
                         "--threshold", "1", option, "/dev/zero", cwd=tmp_path)
     assert done.returncode == 1 and "/dev/zero: " in done.stderr and "larger than" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "none").exists()
+
+
+@pytest.mark.parametrize("threshold", [0, -1])
+def test_a_threshold_below_one_is_refused_not_agreed_by_nobody(tmp_path, threshold):
+    api.attest_keygen(tmp_path / "k")
+    (tmp_path / "digests").mkdir()
+    (tmp_path / "digests" / "core.txt").write_text(f"{'a' * 64} core-x\n")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RebuildxError, match=f"--threshold {threshold}"):
+        api.attest_check(tmp_path, "2099.01.0", [], [str(tmp_path / "empty")], [tmp_path / "k.pub"], threshold,
+                         [str(tmp_path / "digests")])

@@ -139,7 +139,10 @@ def check_release(release: str, published: Mapping[str, str], names: Iterable[st
 
 
 def require_threshold(trusted: Mapping[str, Key], threshold: int) -> None:
-    """A threshold no set of the trusted keys could meet is a mistake, said before anything is read."""
+    """A threshold no set of the trusted keys could meet is a mistake, said before anything is read;
+    so is one that no attestation is needed to meet (every package would be AGREED by nobody)."""
+    if threshold < 1:
+        raise AttestError(f"--threshold {threshold}: at least 1 trusted rebuilder must attest a MATCH")
     if threshold > len(trusted):
         raise AttestError(f"--threshold {threshold} cannot be met: the --trust keys given are "
                           f"{len(trusted)} distinct trusted key{'s' if len(trusted) != 1 else ''} "
