@@ -51,3 +51,12 @@ def test_a_threshold_below_one_is_refused_not_agreed_by_nobody(tmp_path, thresho
     with pytest.raises(RebuildxError, match=f"--threshold {threshold}"):
         api.attest_check(tmp_path, "2099.01.0", [], [str(tmp_path / "empty")], [tmp_path / "k.pub"], threshold,
                          [str(tmp_path / "digests")])
+
+
+def test_a_trust_file_with_two_keys_is_refused_not_read_as_its_first(tmp_path):
+    for name in ("alice", "bob"):
+        api.attest_keygen(tmp_path / name)
+    both = tmp_path / "both.pub"
+    both.write_bytes((tmp_path / "alice.pub").read_bytes() + (tmp_path / "bob.pub").read_bytes())
+    with pytest.raises(RebuildxError, match="both.pub: holds 2 PEM blocks; give one key per --trust file"):
+        api.attest_check(tmp_path, "2099.01.0", [], [str(tmp_path)], [both], 2, [str(tmp_path)])

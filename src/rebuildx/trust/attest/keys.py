@@ -92,6 +92,8 @@ def load_public(path: Path) -> Key:
         from rebuildx.trust.attest.gpgkeys import armored_key
 
         return armored_key(path, data)
+    if (blocks := data.count(b"-----BEGIN ")) > 1:  # cryptography would read the first and drop the rest
+        raise AttestError(f"{path}: holds {blocks} PEM blocks; give one key per --trust file")
     try:
         public = load_pem_public_key(data)
     except Exception as e:  # cryptography raises several kinds for a bad PEM
