@@ -60,3 +60,13 @@ def test_a_trust_file_with_two_keys_is_refused_not_read_as_its_first(tmp_path):
     both.write_bytes((tmp_path / "alice.pub").read_bytes() + (tmp_path / "bob.pub").read_bytes())
     with pytest.raises(RebuildxError, match="both.pub: holds 2 PEM blocks; give one key per --trust file"):
         api.attest_check(tmp_path, "2099.01.0", [], [str(tmp_path)], [both], 2, [str(tmp_path)])
+
+
+def test_publish_into_a_tree_whose_index_cannot_be_replaced_is_one_error(tmp_path):
+    from attestkit import facts, key, matching, put, signed_lines
+
+    signer, _ = key(tmp_path, "k")
+    put(tmp_path / "local", signed_lines(matching(["core-x"]), facts(), signer))
+    (tmp_path / "pub" / "index.json").mkdir(parents=True)  # a hand-made tree, or a hostile one
+    with pytest.raises(RebuildxError, match="index.json: cannot write the index: Is a directory"):
+        api.attest_publish(tmp_path / "local", tmp_path / "pub")

@@ -102,14 +102,16 @@ def append(root: Path, release: str, package: str, hex_: str, lines: list[bytes]
 def write_index(root: Path) -> Path:
     """index.json: per release, per package, the digest files present (for people and tools;
     `attest check` never needs it)."""
+    index, tmp = root / INDEX, root / f".{INDEX}.tmp"
     releases: dict[str, dict[str, list[dict]]] = {}
-    for e in entries(root):
-        count = sum(1 for _ in e.path.open("rb"))
-        releases.setdefault(e.release, {}).setdefault(e.package, []).append(
-            {"digest": f"sha256:{e.hex}", "path": e.path.relative_to(root).as_posix(), "envelopes": count})
-    index = root / INDEX
-    tmp = root / f".{INDEX}.tmp"
-    tmp.write_text(json.dumps({"format": 1, "layout": "<release>/<package>@sha256=<hex>" + SUFFIX,
-                               "releases": releases}, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, index)
+    try:
+        for e in entries(root):
+            count = sum(1 for _ in e.path.open("rb"))
+            releases.setdefault(e.release, {}).setdefault(e.package, []).append(
+                {"digest": f"sha256:{e.hex}", "path": e.path.relative_to(root).as_posix(), "envelopes": count})
+        tmp.write_text(json.dumps({"format": 1, "layout": "<release>/<package>@sha256=<hex>" + SUFFIX,
+                                   "releases": releases}, indent=1, sort_keys=True) + "\n")
+        os.replace(tmp, index)
+    except OSError as e:
+        raise AttestError(f"{index}: cannot write the index: {e.strerror or e}") from e
     return index
