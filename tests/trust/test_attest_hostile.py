@@ -70,3 +70,14 @@ def test_publish_into_a_tree_whose_index_cannot_be_replaced_is_one_error(tmp_pat
     (tmp_path / "pub" / "index.json").mkdir(parents=True)  # a hand-made tree, or a hostile one
     with pytest.raises(RebuildxError, match="index.json: cannot write the index: Is a directory"):
         api.attest_publish(tmp_path / "local", tmp_path / "pub")
+
+
+def test_a_private_key_others_can_read_is_refused_before_the_run(tmp_path):
+    api.attest_keygen(tmp_path / "k")
+    (tmp_path / "k").chmod(0o644)
+    done = rebuildx("verify", "--release", "2099.01.0", "--tree", "none", "--attest-key", "k", cwd=tmp_path)
+    assert done.returncode == 1 and "k: a private key others can read (mode 0644); chmod 600 k" in done.stderr, \
+        done.stderr
+    assert not (tmp_path / "none").exists()
+    (tmp_path / "k").chmod(0o600)
+    assert api.attest_signer(tmp_path / "k").public_key.keyid

@@ -9,6 +9,7 @@ the same key given twice (or in two files) is one rebuilder.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -56,16 +57,18 @@ def _public_pem(signer: CryptoSigner) -> bytes:
         Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
 
 
-def _read(path: Path, what: str) -> bytes:
-    """At most MAX_KEY_BYTES: a file's size can lie (/dev/zero, a pipe), so the read is capped."""
+def _read(path: Path, what: str) -> tuple[bytes, int]:
+    """The file's bytes and mode. At most MAX_KEY_BYTES: a file's size can lie (/dev/zero, a pipe),
+    so the read is capped."""
     try:
         with path.open("rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
             data = f.read(MAX_KEY_BYTES + 1)
     except OSError as e:
         raise AttestError(f"{path}: cannot read the {what}: {e.strerror or e}") from e
     if len(data) > MAX_KEY_BYTES:
         raise AttestError(f"{path}: {what} is larger than {MAX_KEY_BYTES} bytes; not a key")
-    return data
+    return data, mode
 
 
 def load_signer(path: Path) -> Signer:
@@ -75,19 +78,21 @@ def load_signer(path: Path) -> Signer:
         from rebuildx.trust.attest.gpgkeys import gpg_signer
 
         return gpg_signer(str(path)[4:])
-    data = _read(path, "private key")
+    data, mode = _read(path, "private key")
     try:
         private = load_pem_private_key(data, None)
     except Exception as e:  # ValueError, TypeError (encrypted), UnsupportedAlgorithm
         raise AttestError(f"{path}: not an unencrypted PKCS#8 PEM private key ({type(e).__name__}: {e})") from e
     if not isinstance(private, Ed25519PrivateKey):
         raise AttestError(f"{path}: a {type(private).__name__}; attestations are signed with Ed25519 keys")
+    if stat.S_ISREG(mode) and mode & 0o077:  # as ssh refuses it: whoever reads it signs as this rebuilder
+        raise AttestError(f"{path}: a private key others can read (mode {stat.S_IMODE(mode):04o}); chmod 600 {path}")
     return CryptoSigner(private)
 
 
 def load_public(path: Path) -> Key:
     """A trusted public key: Ed25519 in PEM, or an armored OpenPGP public key export (gpgkeys)."""
-    data = _read(path, "public key")
+    data, _ = _read(path, "public key")
     if data.lstrip().startswith(b"-----BEGIN PGP PUBLIC KEY BLOCK-----"):
         from rebuildx.trust.attest.gpgkeys import armored_key
 
