@@ -81,3 +81,38 @@ def test_a_private_key_others_can_read_is_refused_before_the_run(tmp_path):
     assert not (tmp_path / "none").exists()
     (tmp_path / "k").chmod(0o600)
     assert api.attest_signer(tmp_path / "k").public_key.keyid
+
+
+def test_a_server_dribbling_bytes_is_not_waited_for_again_for_every_package(tmp_path):
+    import time
+
+    from rebuildx.trust.attest.sources import Source, SourceError
+    from treegen import LoopbackServer, QuietHandler
+
+    asked = []
+
+    class Dribble(QuietHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            for _ in range(1000):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.05)
+
+    server = LoopbackServer()
+    server.serve(Dribble)
+    source = Source(server.url, max_seconds=0.5)
+    try:
+        errors = []
+        for package in ("core-x", "core-y", "core-z"):
+            with pytest.raises(SourceError) as e:
+                source.read("2099.01.0", package, "a" * 64)
+            errors.append(str(e.value))
+    finally:
+        source.close()
+        server.close()
+    assert "not sent whole within 0.5 s" in errors[0]
+    assert all("not tried" in e for e in errors[1:]) and len(asked) == 1, errors

@@ -81,7 +81,8 @@ class Source:
                     body += chunk
                     if len(body) > self.max_bytes:
                         raise SourceError(f"{url}: more than the {self.max_bytes} bytes allowed; not read")
-                    if time.monotonic() > deadline:
+                    if time.monotonic() > deadline:  # and not waited for again, package after package
+                        self._down = f"{self.spec} sent a file too slowly"
                         raise SourceError(f"{url}: not sent whole within {self.max_seconds:g} s; not read")
                 return bytes(body)
         except (httpx.ConnectError, httpx.TimeoutException) as e:
