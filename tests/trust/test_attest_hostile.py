@@ -116,3 +116,22 @@ def test_a_server_dribbling_bytes_is_not_waited_for_again_for_every_package(tmp_
         server.close()
     assert "not sent whole within 0.5 s" in errors[0]
     assert all("not tried" in e for e in errors[1:]) and len(asked) == 1, errors
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://", "https:///x", "http://127.0.0.1:1/\n"])
+def test_a_from_url_that_is_no_url_is_one_error(tmp_path, url):
+    api.attest_keygen(tmp_path / "k")
+    (tmp_path / "digests").mkdir()
+    (tmp_path / "digests" / "core.txt").write_text(f"{'a' * 64} core-x\n")
+    with pytest.raises(RebuildxError, match="--from .*: not a usable URL"):
+        api.attest_check(tmp_path, "2099.01.0", [], [url], [tmp_path / "k.pub"], 1, [str(tmp_path / "digests")])
+
+
+def test_a_host_name_no_resolver_takes_is_unreadable_as_any_unreachable_server(tmp_path):
+    from rebuildx.trust.attest.sources import Source, SourceError
+
+    source = Source(f"http://{'a' * 300}/")
+    with pytest.raises(SourceError, match="unreachable|UnicodeError"):
+        source.read("2099.01.0", "core-x", "a" * 64)
+    with pytest.raises(SourceError, match="not tried"):
+        source.read("2099.01.0", "core-y", "a" * 64)

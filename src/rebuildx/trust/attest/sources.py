@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from rebuildx.trust.attest.keys import AttestError
 from rebuildx.trust.attest.store import relative_path
 
 MAX_FILE_BYTES = 32 * 1024 * 1024  # thousands of envelopes; a real file is a few KiB per run
@@ -33,6 +34,16 @@ class Source:
     max_seconds: float = MAX_SECONDS
     _client: httpx.Client | None = field(default=None, repr=False)
     _down: str | None = field(default=None, repr=False)  # after a connection failure, not asked again
+
+    def __post_init__(self) -> None:
+        if not self.is_url:
+            return
+        try:
+            host = httpx.URL(self.spec).host
+        except httpx.InvalidURL as e:
+            raise AttestError(f"--from {self.spec!r}: not a usable URL ({e})") from e
+        if not host:
+            raise AttestError(f"--from {self.spec!r}: not a usable URL (no host)")
 
     @property
     def is_url(self) -> bool:
@@ -85,7 +96,7 @@ class Source:
                         self._down = f"{self.spec} sent a file too slowly"
                         raise SourceError(f"{url}: not sent whole within {self.max_seconds:g} s; not read")
                 return bytes(body)
-        except (httpx.ConnectError, httpx.TimeoutException) as e:
+        except (httpx.ConnectError, httpx.TimeoutException, UnicodeError) as e:  # UnicodeError: a host no resolver takes
             self._down = f"{self.spec} unreachable: {type(e).__name__}: {e}"
             raise SourceError(f"{url}: {type(e).__name__}: {e}") from e
         except httpx.HTTPError as e:
