@@ -135,3 +135,29 @@ def test_a_host_name_no_resolver_takes_is_unreadable_as_any_unreachable_server(t
         source.read("2099.01.0", "core-x", "a" * 64)
     with pytest.raises(SourceError, match="not tried"):
         source.read("2099.01.0", "core-y", "a" * 64)
+
+
+def test_a_fifo_in_a_from_tree_is_unreadable_not_waited_on(tmp_path):
+    import os
+    import threading
+
+    from rebuildx.trust.attest.sources import Source, SourceError
+    from rebuildx.trust.attest.store import relative_path
+
+    path = tmp_path / relative_path("2099.01.0", "core-x", "a" * 64)
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+    outcome: list[object] = []
+
+    def read() -> None:
+        try:
+            outcome.append(Source(str(tmp_path)).read("2099.01.0", "core-x", "a" * 64))
+        except SourceError as e:
+            outcome.append(e)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(10)
+    if reader.is_alive():  # let the blocked reader go
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+    assert outcome and isinstance(outcome[0], SourceError) and "not a regular file" in str(outcome[0]), outcome

@@ -7,6 +7,8 @@ that says or turns out to be larger is refused, not truncated), and redirects ar
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,15 +58,21 @@ class Source:
 
     def _open(self, path: Path) -> bytes | None:
         try:
-            if not path.exists():
-                return None
-            size = path.stat().st_size
-            if size > self.max_bytes:
-                raise SourceError(f"{path}: {size} bytes, more than the {self.max_bytes} allowed; not read")
-            with path.open("rb") as f:
-                data = f.read(self.max_bytes + 1)  # it may grow between stat and read
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO named like a file must not block
+        except FileNotFoundError:
+            return None
         except OSError as e:
             raise SourceError(f"{path}: {e.strerror or e}") from e
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise SourceError(f"{path}: not a regular file; not read")
+            if st.st_size > self.max_bytes:
+                raise SourceError(f"{path}: {st.st_size} bytes, more than the {self.max_bytes} allowed; not read")
+            try:
+                data = f.read(self.max_bytes + 1)  # it may grow between stat and read
+            except OSError as e:
+                raise SourceError(f"{path}: {e.strerror or e}") from e
         if len(data) > self.max_bytes:
             raise SourceError(f"{path}: more than the {self.max_bytes} bytes allowed; not read")
         return data
