@@ -161,3 +161,24 @@ def test_a_fifo_in_a_from_tree_is_unreadable_not_waited_on(tmp_path):
     if reader.is_alive():  # let the blocked reader go
         os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
     assert outcome and isinstance(outcome[0], SourceError) and "not a regular file" in str(outcome[0]), outcome
+
+
+def test_a_publish_cut_short_by_the_disk_leaves_no_torn_line(tmp_path):
+    """A write that stops part way (a full disk; here a file size limit) takes its partial line
+    back, so the next publish is not refused for a cut last line."""
+    from attestkit import facts, key, matching, put, signed_lines
+
+    signer, _ = key(tmp_path, "k")
+    put(tmp_path / "local", signed_lines(matching(["core-x"]), facts(), signer))
+    line = next((tmp_path / "local").glob("*/*.intoto.jsonl")).read_bytes()
+    code = ("import resource, sys; from pathlib import Path; from rebuildx import api; from rebuildx.errors import "
+            f"RebuildxError; resource.setrlimit(resource.RLIMIT_FSIZE, ({len(line) // 2}, {len(line) // 2}))\n"
+            "try:\n api.attest_publish(Path(sys.argv[1]), Path(sys.argv[2]))\n"
+            "except RebuildxError as e:\n print(e); sys.exit(1)")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "local"), str(tmp_path / "pub")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "cannot append: File too large" in done.stdout, done.stdout + done.stderr
+    published = next((tmp_path / "pub").glob("*/*.intoto.jsonl"))
+    assert published.read_bytes() == b""
+    assert api.attest_publish(tmp_path / "local", tmp_path / "pub").appended == 1
+    assert published.read_bytes() == line

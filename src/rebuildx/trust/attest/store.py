@@ -90,12 +90,22 @@ def append(root: Path, release: str, package: str, hex_: str, lines: list[bytes]
         return 0
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "ab") as f:
-            f.write(b"".join(new))
-            f.flush()
-            os.fsync(f.fileno())
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     except OSError as e:
         raise AttestError(f"{path}: cannot append: {e.strerror or e}") from e
+    try:
+        data = memoryview(b"".join(new))
+        while data:
+            data = data[os.write(fd, data):]
+        os.fsync(fd)
+    except OSError as e:
+        try:  # a write cut short (a full disk) takes back its own partial line: no torn file is left
+            os.ftruncate(fd, len(existing))
+        except OSError:
+            pass
+        raise AttestError(f"{path}: cannot append: {e.strerror or e}") from e
+    finally:
+        os.close(fd)
     return len(new)
 
 
