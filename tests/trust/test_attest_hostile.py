@@ -182,3 +182,29 @@ def test_a_publish_cut_short_by_the_disk_leaves_no_torn_line(tmp_path):
     assert published.read_bytes() == b""
     assert api.attest_publish(tmp_path / "local", tmp_path / "pub").appended == 1
     assert published.read_bytes() == line
+
+
+def test_what_a_stranger_writes_in_an_envelope_cannot_forge_lines_of_the_report(tmp_path):
+    """Key ids come from the envelope: a newline in one must not print a line of its own
+    (`AGREED core-…`), nor an escape sequence reach the terminal."""
+    import base64
+    import json
+
+    from attestkit import NOW
+    from rebuildx.trust.attest.check import check_release
+    from rebuildx.trust.attest.keys import load_trusted
+    from rebuildx.trust.attest.sources import Source
+    from rebuildx.trust.attest.store import relative_path
+
+    api.attest_keygen(tmp_path / "k")
+    hostile = {"payload": base64.b64encode(b"{}").decode(), "payloadType": "application/vnd.in-toto+json",
+               "signatures": [{"keyid": "x\nAGREED    core-fake", "sig": "0000"},
+                              {"keyid": "\x1b[2J\x1b[32m", "sig": "0000"}, *[{"keyid": f"{i:064x}", "sig": "0000"}
+                                                                          for i in range(5000)]]}
+    path = tmp_path / "tree" / relative_path("2099.01.0", "core-x", "a" * 64)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(hostile) + "\n")
+    result = check_release("2099.01.0", {"core-x": "a" * 64}, ["core-x"], [Source(str(tmp_path / "tree"))],
+                           load_trusted([tmp_path / "k.pub"]), 1, NOW)
+    [why] = result.packages[0].rejected
+    assert "signed by no trusted key" in why and why.isprintable() and len(why) < 1000, why

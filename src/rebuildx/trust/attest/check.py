@@ -82,6 +82,16 @@ class CheckResult:
                 "summary": {**self.counts(), "total": len(self.packages)}}
 
 
+MAX_REASON = 500  # characters of one rejected or unreadable reason
+
+
+def one_line(text: str) -> str:
+    """A reason as one printable line: what an envelope or a server says must not print lines of
+    its own (a forged `AGREED …`) or reach the terminal as escape sequences."""
+    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return text if len(text) <= MAX_REASON else text[:MAX_REASON - 1] + "…"
+
+
 def judge(check: PackageCheck, line: bytes, where: str, release: str, trusted: Mapping[str, Key],
           now: datetime) -> None:
     """Count one envelope for `check`, or record why it is rejected."""
@@ -89,7 +99,7 @@ def judge(check: PackageCheck, line: bytes, where: str, release: str, trusted: M
         opened = open_envelope(line, dict(trusted))
         claim = read_claim(opened.statement)
     except (Rejected, ValueError) as e:
-        check.rejected.append(f"{where}: {e}")
+        check.rejected.append(one_line(f"{where}: {e}"))
         return
     problem = None
     if claim.package != check.package or claim.digest != check.published:
@@ -101,7 +111,7 @@ def judge(check: PackageCheck, line: bytes, where: str, release: str, trusted: M
     elif claim.time < EARLIEST or claim.started > claim.time:
         problem = f"an absurd time (started {claim.started:%Y-%m-%dT%H:%M:%SZ}, verified {claim.time:%Y-%m-%dT%H:%M:%SZ})"
     if problem:
-        check.rejected.append(f"{where}: {problem}")
+        check.rejected.append(one_line(f"{where}: {problem}"))
         return
     by = {Verdict.MATCH: check.matched_by, Verdict.MISMATCH: check.mismatched_by}.get(claim.verdict, check.failed_by)
     by.update(opened.signers)
@@ -129,7 +139,7 @@ def check_release(release: str, published: Mapping[str, str], names: Iterable[st
             try:
                 data = source.read(release, name, check.published)
             except SourceError as e:
-                check.unreadable.append(str(e))
+                check.unreadable.append(one_line(str(e)))
                 continue
             for n, line in enumerate((data or b"").splitlines(), 1):
                 if line.strip():

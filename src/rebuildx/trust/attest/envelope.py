@@ -73,7 +73,8 @@ def open_envelope(line: bytes, trusted: dict[str, Key]) -> Opened:
             raise Rejected(f"a bad signature by trusted key {keyid[:16]}") from e
         signers.add(keyid)
     if not signers:
-        ids = ", ".join(k[:16] for k in envelope.signatures) or "none"
+        ids = ", ".join(k[:16] for k in list(envelope.signatures)[:5]) or "none"
+        ids += f", and {len(envelope.signatures) - 5} more" if len(envelope.signatures) > 5 else ""
         raise Rejected(f"signed by no trusted key (key ids: {ids})")
     return Opened(_statement(envelope.payload), frozenset(signers))
 
