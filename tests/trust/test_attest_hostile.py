@@ -208,3 +208,13 @@ def test_what_a_stranger_writes_in_an_envelope_cannot_forge_lines_of_the_report(
                            load_trusted([tmp_path / "k.pub"]), 1, NOW)
     [why] = result.packages[0].rejected
     assert "signed by no trusted key" in why and why.isprintable() and len(why) < 1000, why
+
+
+def test_an_armored_block_gpg_cannot_import_is_one_line(tmp_path):
+    from rebuildx.trust.attest.keys import load_public
+
+    bad = tmp_path / "bad.asc"
+    bad.write_bytes(b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxx\n-----END PGP PUBLIC KEY BLOCK-----\n")
+    with pytest.raises(RebuildxError, match="bad.asc: gpg cannot import it") as e:
+        load_public(bad)
+    assert "\n" not in str(e.value), str(e.value)

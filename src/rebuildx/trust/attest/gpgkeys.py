@@ -49,7 +49,8 @@ def armored_key(path: Path, data: bytes) -> GPGKey:
     try:
         done = _gpg(home, "--import", data=data)
         if done.returncode != 0:
-            raise AttestError(f"{path}: gpg cannot import it ({done.stderr.decode(errors='replace').strip()[-200:]})")
+            said = " ".join(done.stderr.decode(errors="replace").split())  # gpg says it in several lines
+            raise AttestError(f"{path}: gpg cannot import it ({said[-200:]})")
         listing = _gpg(home, "--with-colons", "--list-keys").stdout.decode(errors="replace").splitlines()
         primaries = [i for i, ln in enumerate(listing) if ln.startswith("pub:")]
         if len(primaries) != 1:
