@@ -218,3 +218,22 @@ def test_an_armored_block_gpg_cannot_import_is_one_line(tmp_path):
     with pytest.raises(RebuildxError, match="bad.asc: gpg cannot import it") as e:
         load_public(bad)
     assert "\n" not in str(e.value), str(e.value)
+
+
+def test_a_path_with_a_nul_byte_is_one_error_from_every_attest_function(tmp_path, monkeypatch):
+    """The CLI cannot pass one (argv has no NUL), a program calling the api can."""
+    from attestkit import facts, key, matching, put, signed_lines
+
+    monkeypatch.chdir(tmp_path)
+    signer, pub = key(tmp_path, "k")
+    put(tmp_path / "local", signed_lines(matching(["core-x"]), facts(), signer))
+    (tmp_path / "digests").mkdir()
+    (tmp_path / "digests" / "core.txt").write_text(f"{'a' * 64} core-x\n")
+    nul = Path("a\0b")
+    calls = [lambda: api.attest_keygen(nul), lambda: api.attest_signer(nul),
+             lambda: api.attest_publish(tmp_path / "local", nul),
+             lambda: api.attest_check(tmp_path, "2099.01.0", [], [str(tmp_path)], [nul], 1, ["digests"])]
+    for call in calls:
+        with pytest.raises(RebuildxError, match="null byte"):
+            call()
+

@@ -43,12 +43,13 @@ def keygen(path: Path) -> tuple[Path, str]:
             written.append(p)
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-    except OSError as e:
+    except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
         for p in written:
             p.unlink(missing_ok=True)
         if isinstance(e, FileExistsError):
             raise AttestError(f"{e.filename}: exists; keygen never overwrites a key (move it away first)") from e
-        raise AttestError(f"{e.filename or path}: cannot write the key: {e.strerror or e}") from e
+        where, why = getattr(e, "filename", None) or path, getattr(e, "strerror", None) or e
+        raise AttestError(f"{where!s}: cannot write the key: {why}") from e
     return pub, signer.public_key.keyid
 
 
@@ -64,8 +65,8 @@ def _read(path: Path, what: str) -> tuple[bytes, int]:
         with path.open("rb") as f:
             mode = os.fstat(f.fileno()).st_mode
             data = f.read(MAX_KEY_BYTES + 1)
-    except OSError as e:
-        raise AttestError(f"{path}: cannot read the {what}: {e.strerror or e}") from e
+    except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
+        raise AttestError(f"{path}: cannot read the {what}: {getattr(e, 'strerror', None) or e}") from e
     if len(data) > MAX_KEY_BYTES:
         raise AttestError(f"{path}: {what} is larger than {MAX_KEY_BYTES} bytes; not a key")
     return data, mode

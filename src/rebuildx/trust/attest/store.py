@@ -65,8 +65,8 @@ def locked(root: Path) -> Iterator[None]:
     try:
         root.mkdir(parents=True, exist_ok=True)
         fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as e:
-        raise AttestError(f"{root}: cannot write the attestation tree: {e.strerror or e}") from e
+    except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
+        raise AttestError(f"{root}: cannot write the attestation tree: {getattr(e, 'strerror', None) or e}") from e
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
