@@ -703,6 +703,8 @@ def attest_check(tree_dir: Path, release: str, selection: Sequence[str], sources
     from rebuildx.trust.attest.sources import Source
 
     release_tuple(release)
+    if not sources:
+        raise AttestError("give at least one --from (an attestation tree: a directory or an http(s) URL)")
     trusted = load_trusted(list(trust))
     require_threshold(trusted, threshold)
     specs = tuple(published) or (f"git:{resolve_release(tree_dir, release)[1]}",)

@@ -237,3 +237,13 @@ def test_a_path_with_a_nul_byte_is_one_error_from_every_attest_function(tmp_path
         with pytest.raises(RebuildxError, match="null byte"):
             call()
 
+
+def test_check_without_a_source_or_with_a_threshold_not_a_number_is_one_error(tmp_path):
+    api.attest_keygen(tmp_path / "k")
+    (tmp_path / "digests").mkdir()
+    (tmp_path / "digests" / "core.txt").write_text(f"{'a' * 64} core-x\n")
+    for sources, threshold, message in (([], 1, "at least one --from"), ([str(tmp_path)], "1", "--threshold '1'"),
+                                        ([str(tmp_path)], 1.5, "--threshold 1.5")):
+        with pytest.raises(RebuildxError, match=message):
+            api.attest_check(tmp_path, "2099.01.0", [], sources, [tmp_path / "k.pub"], threshold,  # type: ignore[arg-type]
+                             [str(tmp_path / "digests")])

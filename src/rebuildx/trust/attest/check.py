@@ -151,6 +151,8 @@ def check_release(release: str, published: Mapping[str, str], names: Iterable[st
 def require_threshold(trusted: Mapping[str, Key], threshold: int) -> None:
     """A threshold no set of the trusted keys could meet is a mistake, said before anything is read;
     so is one that no attestation is needed to meet (every package would be AGREED by nobody)."""
+    if not isinstance(threshold, int) or isinstance(threshold, bool):
+        raise AttestError(f"--threshold {threshold!r}: not a whole number")
     if threshold < 1:
         raise AttestError(f"--threshold {threshold}: at least 1 trusted rebuilder must attest a MATCH")
     if threshold > len(trusted):
