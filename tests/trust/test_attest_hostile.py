@@ -247,3 +247,15 @@ def test_check_without_a_source_or_with_a_threshold_not_a_number_is_one_error(tm
         with pytest.raises(RebuildxError, match=message):
             api.attest_check(tmp_path, "2099.01.0", [], sources, [tmp_path / "k.pub"], threshold,  # type: ignore[arg-type]
                              [str(tmp_path / "digests")])
+
+
+@pytest.mark.parametrize("to", ["http://example.org/att", "https://example.org/att", "s3://bucket/att"])
+def test_publish_to_a_url_is_refused_not_made_a_local_folder(tmp_path, monkeypatch, to):
+    from attestkit import facts, key, matching, put, signed_lines
+
+    monkeypatch.chdir(tmp_path)
+    signer, _ = key(tmp_path, "k")
+    put(tmp_path / "local", signed_lines(matching(["core-x"]), facts(), signer))
+    with pytest.raises(RebuildxError, match="--to .*: a URL; publish into a directory"):
+        api.attest_publish(tmp_path / "local", Path(to))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k", "k.pub", "local"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,8 @@ def _check_line(entry: store.Entry, n: int, line: bytes) -> None:
 
 def publish(source: Path, to: Path) -> Published:
     """Append every envelope of the tree at `source` that `to` lacks; write `to`'s index."""
+    if re.match(r"[a-z][a-z0-9+.-]*:/", str(to)):  # Path("http://h/x") is the folder http:/h/x
+        raise AttestError(f"--to {to}: a URL; publish into a directory, and serve or copy it from there")
     entries = store.entries(source)
     if not entries:
         raise AttestError(f"{source}: no attestations to publish (sign some with `verify --attest-key`)")
