@@ -259,3 +259,19 @@ def test_publish_to_a_url_is_refused_not_made_a_local_folder(tmp_path, monkeypat
     with pytest.raises(RebuildxError, match="--to .*: a URL; publish into a directory"):
         api.attest_publish(tmp_path / "local", Path(to))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["k", "k.pub", "local"]
+
+
+def test_publish_into_a_tree_with_a_cut_file_writes_nothing_at_all(tmp_path):
+    """One cut file refuses the publish before any other file is appended to: not half a publish
+    with a stale index."""
+    from attestkit import facts, key, matching, put, signed_lines
+
+    signer, _ = key(tmp_path, "k")
+    put(tmp_path / "local", signed_lines(matching(["core-x", "core-y"]), facts(), signer))
+    cut = tmp_path / "pub" / next((tmp_path / "local").glob("*/core-y@*")).relative_to(tmp_path / "local")
+    cut.parent.mkdir(parents=True)
+    cut.write_bytes(b'{"payload": "abc')  # a crash, or a hand edit
+    with pytest.raises(RebuildxError, match="core-y@.*last line is cut"):
+        api.attest_publish(tmp_path / "local", tmp_path / "pub")
+    assert sorted(p.name for p in cut.parent.iterdir()) == [cut.name]
+    assert not (tmp_path / "pub" / "index.json").exists()

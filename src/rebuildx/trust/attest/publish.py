@@ -57,6 +57,8 @@ def publish(source: Path, to: Path) -> Published:
         batches.append((entry, lines))
     appended = 0
     with store.locked(to):
+        for entry, _ in batches:
+            store.require_whole(to, entry.release, entry.package, entry.hex)
         for entry, lines in batches:
             appended += store.append(to, entry.release, entry.package, entry.hex, lines)
         index = store.write_index(to)

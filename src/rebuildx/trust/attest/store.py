@@ -74,6 +74,25 @@ def locked(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def require_whole(root: Path, release: str, package: str, hex_: str) -> None:
+    """Refuse a file whose last line is cut (a crash, a hand edit): it is never appended to, and a
+    publish checks every file first so that it writes all or nothing."""
+    path = root / relative_path(release, package, hex_)
+    try:
+        with path.open("rb") as f:
+            end = f.seek(0, os.SEEK_END)
+            if not end:
+                return
+            f.seek(end - 1)
+            last = f.read(1)
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise AttestError(f"{path}: cannot read: {e.strerror or e}") from e
+    if last != b"\n":
+        raise AttestError(f"{path}: its last line is cut; repair it by hand (rebuildx never rewrites a file)")
+
+
 def append(root: Path, release: str, package: str, hex_: str, lines: list[bytes]) -> int:
     """Append the envelopes (one JSON line each) not yet in the package's file; return how many.
     Call inside `locked(root)`."""
