@@ -275,3 +275,26 @@ def test_publish_into_a_tree_with_a_cut_file_writes_nothing_at_all(tmp_path):
         api.attest_publish(tmp_path / "local", tmp_path / "pub")
     assert sorted(p.name for p in cut.parent.iterdir()) == [cut.name]
     assert not (tmp_path / "pub" / "index.json").exists()
+
+
+def test_a_file_of_junk_lines_is_judged_in_bounded_time_and_memory(tmp_path):
+    """32 MiB of one-byte lines was millions of listed reasons (gigabytes, many minutes)."""
+    import time
+
+    from attestkit import NOW
+    from rebuildx.trust.attest.check import MAX_REASONS, check_release
+    from rebuildx.trust.attest.keys import load_trusted
+    from rebuildx.trust.attest.sources import Source
+    from rebuildx.trust.attest.store import relative_path
+
+    api.attest_keygen(tmp_path / "k")
+    path = tmp_path / "tree" / relative_path("2099.01.0", "core-x", "a" * 64)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"x\n" * 1_000_000 + b"y" * 300 + b"\n" * 1 + (b"z" * 300 + b"\n") * 100)
+    started = time.monotonic()
+    result = check_release("2099.01.0", {"core-x": "a" * 64}, ["core-x"], [Source(str(tmp_path / "tree"))],
+                           load_trusted([tmp_path / "k.pub"]), 1, NOW)
+    rejected = result.packages[0].rejected
+    assert len(rejected) == MAX_REASONS + 2, rejected[-3:]
+    assert "1000000 lines too short to be an envelope" in rejected[-2] and "and 81 more lines rejected" in rejected[-1]
+    assert time.monotonic() - started < 60

@@ -83,6 +83,8 @@ class CheckResult:
 
 
 MAX_REASON = 500  # characters of one rejected or unreadable reason
+MAX_REASONS = 20  # reasons listed per source and package; the rest are counted
+MIN_ENVELOPE_BYTES = 200  # a signed statement is a few KiB: 32 MiB holds a bounded number of them
 
 
 def one_line(text: str) -> str:
@@ -141,9 +143,19 @@ def check_release(release: str, published: Mapping[str, str], names: Iterable[st
             except SourceError as e:
                 check.unreadable.append(one_line(str(e)))
                 continue
+            listed, more, short = len(check.rejected), 0, 0
             for n, line in enumerate((data or b"").splitlines(), 1):
-                if line.strip():
-                    judge(check, line, f"{source.spec} line {n}", release, trusted, now)
+                if len(line) < MIN_ENVELOPE_BYTES:  # blank, or junk: counted without parsing
+                    short += bool(line.strip())
+                    continue
+                judge(check, line, f"{source.spec} line {n}", release, trusted, now)
+                if len(check.rejected) - listed > MAX_REASONS:  # a file of junk lines: counted, not listed
+                    check.rejected.pop()
+                    more += 1
+            if short:
+                check.rejected.append(f"{source.spec}: {short} lines too short to be an envelope")
+            if more:
+                check.rejected.append(f"{source.spec}: and {more} more lines rejected")
         result.packages.append(decide(check, threshold))
     return result
 
