@@ -134,7 +134,8 @@ def test_future_and_absurd_times(tmp_path, rebuilders):
 
 
 def test_garbage_and_deep_nesting(tmp_path, rebuilders):
-    assert "not JSON" in hostile(tmp_path, rebuilders, b"{not json\n")[0]
+    assert "not JSON" in hostile(tmp_path, rebuilders, b"{not json" + b" " * 300 + b"\n")[0]
+    assert "1 lines too short to be an envelope" in hostile(tmp_path / "1", rebuilders, b"{not json\n")[0]
     deep = b"[" * 200_000 + b"]" * 200_000 + b"\n"
     assert "nested too deeply" in hostile(tmp_path / "2", rebuilders, deep)[0] or "bytes" in hostile(
         tmp_path / "2", rebuilders, deep)[0]
