@@ -96,6 +96,25 @@ def open_tree(root: Path | str) -> Tree:
     return load_tree(root)
 
 
+def _words(selection: Sequence[str] | str | None) -> tuple[str, ...]:
+    """A selection as a careless caller gives it: one name as a str (or `("core-hello")`, its
+    comma forgotten) is that name, not its letters; None is everything."""
+    if selection is None:
+        return ()
+    if isinstance(selection, str):
+        return (selection,)
+    words = tuple(selection)
+    for word in words:
+        if not isinstance(word, str):
+            raise RebuildxError(f"selection: a package name is a string, not {word!r:.60}")
+    return words
+
+
+def _at_least_one(name: str, value: int) -> None:
+    if not isinstance(value, int) or value < 1:
+        raise RebuildxError(f"{name}: {value!r:.40} is not a count; it must be at least 1")
+
+
 # plan ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -110,7 +129,7 @@ def plan(tree: Tree, selection: Sequence[str] = (), *, only: bool = False,
     from rebuildx.stagex.plan import make_plan
 
     durations = _recorded_durations(Workspace(tree.root))
-    return PlanResult(make_plan(tree, selection, platform=platform, only=only, weights=durations or None),
+    return PlanResult(make_plan(tree, _words(selection), platform=platform, only=only, weights=durations or None),
                       durations)
 
 
@@ -144,7 +163,7 @@ def fetch(tree: Tree, selection: Sequence[str] = (), options: FetchOptions | Non
 
     options = options or FetchOptions()
     ws = Workspace(tree.root)
-    packages = make_plan(tree, selection, only=only).packages
+    packages = make_plan(tree, _words(selection), only=only).packages
     with events.fetching() as progress:
         report = fetch_sources(ws, packages, options, progress=progress)
     collected = collect_sources(ws, report, to) if to is not None else None
@@ -227,6 +246,8 @@ def build(tree: Tree, selection: Sequence[str] = (), options: BuildOptions | Non
     from rebuildx.fetch import FetchOptions
 
     options, sources = options or BuildOptions(), sources or FetchOptions()
+    _at_least_one("jobs", options.jobs)
+    selection = _words(selection)
     if options.builders and engine != "buildx":
         raise RebuildxError(f"--builder names BuildKit builders: it does not go with --engine {engine}")
     farm: list[FarmMember] = []
@@ -350,7 +371,8 @@ def compare(tree: Tree, selection: Sequence[str] = (), published: Sequence[str] 
     from rebuildx.stagex.releases import digest_semantics
     from rebuildx.state.history import History
 
-    theirs = load_published(tree.root, published, release)
+    selection = _words(selection)
+    theirs = load_published(tree.root, _words(published), release)
     ws = Workspace(tree.root)
     local = local_digests(ws, digest_semantics(release))
     names = make_plan(tree, selection).names
@@ -391,6 +413,19 @@ class VerifyRequest:
     keyrings: tuple[Path, ...] = ()
     builders: tuple[BuilderSpec, ...] = ()  # none: the local Docker
     rounds: int = 1  # 2: each selected package built twice, UNSTABLE when the two differ
+
+    def __post_init__(self) -> None:
+        """str paths and a lone name are taken as meant; a value no run can use is refused here."""
+        set_ = object.__setattr__
+        set_(self, "tree_dir", Path(self.tree_dir))
+        set_(self, "selection", _words(self.selection))
+        set_(self, "published", _words(self.published))
+        set_(self, "keyrings", tuple(Path(k) for k in ((self.keyrings,) if isinstance(self.keyrings, str | Path)
+                                                        else self.keyrings)))
+        _at_least_one("jobs", self.jobs)
+        for name, allowed in (("deps", ("built", "published")), ("engine", ("buildx", "podman"))):
+            if getattr(self, name) not in allowed:
+                raise RebuildxError(f"{name}: {getattr(self, name)!r:.40} is not one of {', '.join(allowed)}")
 
 
 @dataclass
@@ -588,17 +623,18 @@ def doctor(tree: Tree, selection: Sequence[str] = (), *, release: str | None = N
     from rebuildx.doctor.preflight import examine
     from rebuildx.stagex.plan import make_plan
 
-    packages = make_plan(tree, selection, platform=platform).packages
+    packages = make_plan(tree, _words(selection), platform=platform).packages
     return examine(tree.root, tree=tree, packages=packages, release=release, cold=cold, air_gapped=air_gapped,
                    platform=platform)
 
 
-def explain(tree_dir: Path, package: str, published: str | None = None, options: Any = None, *,
+def explain(tree_dir: Path | str, package: str, published: str | None = None, options: Any = None, *,
             events: Events = QUIET) -> Any:
     """The published image of `package` against out/<package>/, as a Difference tree. Without
     `published`, the image by the digest the checkout's digests/ name."""
     from rebuildx.explain import ExplainOptions, explain as run_explain, open_source
 
+    tree_dir = Path(tree_dir)
     if (tree_dir / "packages").is_dir() and package not in load_tree(tree_dir).packages:
         raise RebuildxError(f"no package {package!r} in {tree_dir} (a full name: core-bash)")
     with open_source(published or default_published_image(tree_dir, package, events)) as source:
