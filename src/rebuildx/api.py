@@ -15,6 +15,7 @@ follow along; nothing here prints.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -458,6 +459,7 @@ def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
     from rebuildx.verify.run import VerifyOptions, verify_closure, verify_published_deps
 
     release_tuple(request.release)
+    _report_writable(request.report_path)
     started = time.time()
     probe_ws = Workspace(request.tree_dir)  # the engines only need it for logs, once the checkout exists
     engine, identity, farm = _engines(probe_ws, request.builders, request.jobs)
@@ -501,6 +503,20 @@ def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
                    error=f"MISMATCH: {', '.join(mismatched)} (see {path})" if mismatched else None)
     return VerifyOutcome(checkout, result.comparison, result.build, path, result.extra.get("explanations", {}),
                          signatures, page)
+
+
+def _report_writable(path: Path | None) -> None:
+    """A --report that cannot be written is said before hours of builds, not after them."""
+    if path is None:
+        return
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "a folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(path.parent, os.W_OK):
+            raise PermissionError(13, "its folder is not writable")
+    except OSError as e:
+        raise RebuildxError(f"{path}: cannot write the report: {e.strerror or e}") from e
 
 
 def _verify_signatures(request: VerifyRequest, root: Path, extra: dict, events: Events) -> SignatureReport | None:
@@ -569,6 +585,7 @@ def verify_content(request: VerifyRequest, *, events: Events = QUIET) -> Content
     from rebuildx.verify.explain import published_image_spec
 
     release_tuple(request.release)
+    _report_writable(request.report_path)
     checkout = prepare(request.tree_dir, request.release, repo=request.repo, allow_dirty=request.allow_dirty)
     published = load_published(checkout.root, (f"git:{checkout.commit}", *request.published), request.release)
     ws = Workspace(checkout.root)

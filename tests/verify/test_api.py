@@ -102,3 +102,15 @@ def test_careless_python_input_is_taken_or_refused_as_a_rebuildx_error(tmp_path)
         api.SignaturesRequest(tree_dir=root, release="2099.01.0", quorum=0)
     sign = api.SignRequest(tree_dir=str(root), release="2099.01.0", key="K", sigs_dir=str(tmp_path))  # type: ignore[arg-type]
     assert sign.sigs_dir == tmp_path and sign.tree_dir == root
+
+
+def test_a_report_path_that_cannot_be_written_is_refused_before_anything_runs(tmp_path):
+    """Found out only after hours of builds, a typo in --report would lose the report."""
+    (tmp_path / "file").write_text("a file, not a folder")
+    for bad in (tmp_path / "file" / "report.json", tmp_path):
+        for run in (api.verify, api.verify_content):
+            request = api.VerifyRequest(release="2099.01.0", tree_dir=tmp_path / "stagex", repo=str(tmp_path / "nope"),
+                                        report_path=bad)
+            with pytest.raises(RebuildxError, match=rf"{bad}: cannot write the report"):
+                run(request)
+    assert not (tmp_path / "stagex").exists()
