@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rebuildx.errors import BusyError, DigestError, RebuildxError
+from rebuildx.errors import BusyError, DigestError, RebuildxError, UsageError
 from rebuildx.stagex.checkout import DEFAULT_REPO
 from rebuildx.stagex.model import DEFAULT_PLATFORM, release_tuple
 from rebuildx.stagex.tree import Tree, load_tree
@@ -107,13 +107,13 @@ def _words(selection: Sequence[str] | str | None) -> tuple[str, ...]:
     words = tuple(selection)
     for word in words:
         if not isinstance(word, str):
-            raise RebuildxError(f"selection: a package name is a string, not {word!r:.60}")
+            raise UsageError(f"selection: a package name is a string, not {word!r:.60}")
     return words
 
 
 def _at_least_one(name: str, value: int) -> None:
     if not isinstance(value, int) or value < 1:
-        raise RebuildxError(f"{name}: {value!r:.40} is not a count; it must be at least 1")
+        raise UsageError(f"{name}: {value!r:.40} is not a count; it must be at least 1")
 
 
 # plan ---------------------------------------------------------------------------------------
@@ -426,7 +426,7 @@ class VerifyRequest:
         _at_least_one("jobs", self.jobs)
         for name, allowed in (("deps", ("built", "published")), ("engine", ("buildx", "podman"))):
             if getattr(self, name) not in allowed:
-                raise RebuildxError(f"{name}: {getattr(self, name)!r:.40} is not one of {', '.join(allowed)}")
+                raise UsageError(f"{name}: {getattr(self, name)!r:.40} is not one of {', '.join(allowed)}")
 
 
 @dataclass

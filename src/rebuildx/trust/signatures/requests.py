@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rebuildx.errors import RebuildxError
+from rebuildx.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class SignaturesRequest:
         _take_as_meant(self, "tree_dir")
         object.__setattr__(self, "keyrings", tuple(Path(k) for k in _many(self.keyrings)))
         if not isinstance(self.quorum, int) or self.quorum < 1:
-            raise RebuildxError(f"quorum: {self.quorum!r:.40} signers is no quorum; it must be at least 1")
+            raise UsageError(f"quorum: {self.quorum!r:.40} signers is no quorum; it must be at least 1")
 
 
 @dataclass(frozen=True)
