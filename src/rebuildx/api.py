@@ -15,6 +15,7 @@ follow along; nothing here prints.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -23,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rebuildx.errors import BusyError, DigestError, RebuildxError
+from rebuildx.errors import BusyError, DigestError, RebuildxError, UsageError
 from rebuildx.stagex.checkout import DEFAULT_REPO
 from rebuildx.stagex.model import DEFAULT_PLATFORM, release_tuple
 from rebuildx.stagex.tree import Tree, load_tree
@@ -96,6 +97,25 @@ def open_tree(root: Path | str) -> Tree:
     return load_tree(root)
 
 
+def _words(selection: Sequence[str] | str | None) -> tuple[str, ...]:
+    """A selection as a careless caller gives it: one name as a str (or `("core-hello")`, its
+    comma forgotten) is that name, not its letters; None is everything."""
+    if selection is None:
+        return ()
+    if isinstance(selection, str):
+        return (selection,)
+    words = tuple(selection)
+    for word in words:
+        if not isinstance(word, str):
+            raise UsageError(f"selection: a package name is a string, not {word!r:.60}")
+    return words
+
+
+def _at_least_one(name: str, value: int) -> None:
+    if not isinstance(value, int) or value < 1:
+        raise UsageError(f"{name}: {value!r:.40} is not a count; it must be at least 1")
+
+
 # plan ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -110,7 +130,7 @@ def plan(tree: Tree, selection: Sequence[str] = (), *, only: bool = False,
     from rebuildx.stagex.plan import make_plan
 
     durations = _recorded_durations(Workspace(tree.root))
-    return PlanResult(make_plan(tree, selection, platform=platform, only=only, weights=durations or None),
+    return PlanResult(make_plan(tree, _words(selection), platform=platform, only=only, weights=durations or None),
                       durations)
 
 
@@ -144,7 +164,7 @@ def fetch(tree: Tree, selection: Sequence[str] = (), options: FetchOptions | Non
 
     options = options or FetchOptions()
     ws = Workspace(tree.root)
-    packages = make_plan(tree, selection, only=only).packages
+    packages = make_plan(tree, _words(selection), only=only).packages
     with events.fetching() as progress:
         report = fetch_sources(ws, packages, options, progress=progress)
     collected = collect_sources(ws, report, to) if to is not None else None
@@ -227,6 +247,8 @@ def build(tree: Tree, selection: Sequence[str] = (), options: BuildOptions | Non
     from rebuildx.fetch import FetchOptions
 
     options, sources = options or BuildOptions(), sources or FetchOptions()
+    _at_least_one("jobs", options.jobs)
+    selection = _words(selection)
     if options.builders and engine != "buildx":
         raise RebuildxError(f"--builder names BuildKit builders: it does not go with --engine {engine}")
     farm: list[FarmMember] = []
@@ -350,7 +372,8 @@ def compare(tree: Tree, selection: Sequence[str] = (), published: Sequence[str] 
     from rebuildx.stagex.releases import digest_semantics
     from rebuildx.state.history import History
 
-    theirs = load_published(tree.root, published, release)
+    selection = _words(selection)
+    theirs = load_published(tree.root, _words(published), release)
     ws = Workspace(tree.root)
     local = local_digests(ws, digest_semantics(release))
     names = make_plan(tree, selection).names
@@ -392,6 +415,19 @@ class VerifyRequest:
     builders: tuple[BuilderSpec, ...] = ()  # none: the local Docker
     rounds: int = 1  # 2: each selected package built twice, UNSTABLE when the two differ
 
+    def __post_init__(self) -> None:
+        """str paths and a lone name are taken as meant; a value no run can use is refused here."""
+        set_ = object.__setattr__
+        set_(self, "tree_dir", Path(self.tree_dir))
+        set_(self, "selection", _words(self.selection))
+        set_(self, "published", _words(self.published))
+        set_(self, "keyrings", tuple(Path(k) for k in ((self.keyrings,) if isinstance(self.keyrings, str | Path)
+                                                        else self.keyrings)))
+        _at_least_one("jobs", self.jobs)
+        for name, allowed in (("deps", ("built", "published")), ("engine", ("buildx", "podman"))):
+            if getattr(self, name) not in allowed:
+                raise UsageError(f"{name}: {getattr(self, name)!r:.40} is not one of {', '.join(allowed)}")
+
 
 @dataclass
 class VerifyOutcome:
@@ -423,6 +459,7 @@ def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
     from rebuildx.verify.run import VerifyOptions, verify_closure, verify_published_deps
 
     release_tuple(request.release)
+    _report_writable(request.report_path)
     started = time.time()
     probe_ws = Workspace(request.tree_dir)  # the engines only need it for logs, once the checkout exists
     engine, identity, farm = _engines(probe_ws, request.builders, request.jobs)
@@ -466,6 +503,20 @@ def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
                    error=f"MISMATCH: {', '.join(mismatched)} (see {path})" if mismatched else None)
     return VerifyOutcome(checkout, result.comparison, result.build, path, result.extra.get("explanations", {}),
                          signatures, page)
+
+
+def _report_writable(path: Path | None) -> None:
+    """A --report that cannot be written is said before hours of builds, not after them."""
+    if path is None:
+        return
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "a folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(path.parent, os.W_OK):
+            raise PermissionError(13, "its folder is not writable")
+    except OSError as e:
+        raise RebuildxError(f"{path}: cannot write the report: {e.strerror or e}") from e
 
 
 def _verify_signatures(request: VerifyRequest, root: Path, extra: dict, events: Events) -> SignatureReport | None:
@@ -534,6 +585,7 @@ def verify_content(request: VerifyRequest, *, events: Events = QUIET) -> Content
     from rebuildx.verify.explain import published_image_spec
 
     release_tuple(request.release)
+    _report_writable(request.report_path)
     checkout = prepare(request.tree_dir, request.release, repo=request.repo, allow_dirty=request.allow_dirty)
     published = load_published(checkout.root, (f"git:{checkout.commit}", *request.published), request.release)
     ws = Workspace(checkout.root)
@@ -588,17 +640,18 @@ def doctor(tree: Tree, selection: Sequence[str] = (), *, release: str | None = N
     from rebuildx.doctor.preflight import examine
     from rebuildx.stagex.plan import make_plan
 
-    packages = make_plan(tree, selection, platform=platform).packages
+    packages = make_plan(tree, _words(selection), platform=platform).packages
     return examine(tree.root, tree=tree, packages=packages, release=release, cold=cold, air_gapped=air_gapped,
                    platform=platform)
 
 
-def explain(tree_dir: Path, package: str, published: str | None = None, options: Any = None, *,
+def explain(tree_dir: Path | str, package: str, published: str | None = None, options: Any = None, *,
             events: Events = QUIET) -> Any:
     """The published image of `package` against out/<package>/, as a Difference tree. Without
     `published`, the image by the digest the checkout's digests/ name."""
     from rebuildx.explain import ExplainOptions, explain as run_explain, open_source
 
+    tree_dir = Path(tree_dir)
     if (tree_dir / "packages").is_dir() and package not in load_tree(tree_dir).packages:
         raise RebuildxError(f"no package {package!r} in {tree_dir} (a full name: core-bash)")
     with open_source(published or default_published_image(tree_dir, package, events)) as source:

@@ -14,6 +14,13 @@ class RebuildxError(Exception):
     exit_code = 1
 
 
+class UsageError(RebuildxError):
+    """A value no run could use, whatever the tree holds (a malformed release name, zero jobs):
+    exit 2, as click's own checks of option values."""
+
+    exit_code = 2  # exitcodes.USAGE
+
+
 class TreeError(RebuildxError):
     """A StageX tree that cannot be read as StageX's own generator would read it."""
 

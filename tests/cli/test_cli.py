@@ -74,3 +74,17 @@ def test_plan_all_json_on_the_real_release_graph(graph_tree, graph_data):
     assert all(position[d] < position[p["name"]] for p in packages for d in p["deps"])
     bash = json.loads(rebuildx("plan", "core-bash", "--json", "--tree", str(graph_tree)).stdout)["packages"]
     assert len(bash) == 26 and bash[-1]["name"] == "core-bash"
+
+
+def test_a_malformed_release_is_a_usage_error_on_every_verb(fixture_tree):
+    """README: 2 is a usage error. A --release that is not YYYY.MM.N is one, caught before any
+    work, as click's own checks of option values are: one line, exit 2, on every verb taking it."""
+    tree = str(fixture_tree.root)
+    for args in (["status", "--release", "2026.3"], ["digests", "--release", "latest"],
+                 ["doctor", "--release", "x"], ["verify", "--release", "x", "--tree", tree + "/nope"],
+                 ["signatures", "--release", "x"], ["sign", "--release", "x", "--key", "K", "--sigs", tree]):
+        if "--tree" not in args:
+            args += ["--tree", tree]
+        done = rebuildx(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert repr(args[2]) in done.stderr and "YYYY.MM.N" in done.stderr and "Traceback" not in done.stderr

@@ -91,6 +91,12 @@ def test_not_a_tree(tmp_path):
 @pytest.mark.parametrize("file, message", [
     ("hello-{nope}.tgz", r"\[sources.s\] file: 'hello-\{nope\}.tgz' does not expand \(KeyError"),
     ("hello-{version", r"\[sources.s\] file: 'hello-\{version' does not expand \(ValueError"),
+    # a width that would make a gigabyte-long name, or one no file system takes (NAME_MAX 255)
+    ("{version:>999999999}", r"\[sources.s\] file: '\{version:>999999999\}' does not expand \(ValueError: "
+                             r"format width 999999999"),
+    ("{version:{version}}", r"\[sources.s\] file: .* does not expand \(ValueError: .*nested"),
+    ("x" * 300 + "-{version}.tgz", r"\[sources.s\] file: 'x+-\{version\}.tgz' expands to a name of 306 bytes, "
+                                   r"more than a file system takes"),
 ])
 def test_bad_templates_are_tree_errors_at_load_time(tmp_path, file, message):
     write_package(tmp_path, "core", "x", '[package]\nname = "x"\nversion = "1"\n[sources.s]\nhash = "'

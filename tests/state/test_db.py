@@ -72,3 +72,30 @@ def test_verdicts_come_back_as_enums(tmp_path):
     ledger.record("2099.01.0", "core-a", Verdict.MISMATCH, "a" * 64, "b" * 64, "built")
     ledger.record("2099.01.0", "core-a", Verdict.MATCH, "b" * 64, "b" * 64, "built")
     assert ledger.latest("2099.01.0") == {"core-a": (Verdict.MATCH, "b" * 64, "built")}
+
+
+def _damage(ws: Workspace, sql: str) -> None:
+    conn = sqlite3.connect(ws.state_dir / "state.sqlite")
+    conn.executescript(sql)
+    conn.close()
+
+
+def test_a_db_damaged_after_it_opens_is_one_clear_error_too(tmp_path):
+    """A DB that opens and migrates but lost a table, or whose pages are corrupt, fails at its
+    first query: still a StateError with the fix, never a sqlite3 traceback."""
+    ws = Workspace(tmp_path)
+    History(ws)
+    _damage(ws, "DROP TABLE out_entries; DROP TABLE verdicts; CREATE TABLE verdicts (x)")
+    with pytest.raises(StateError, match=r"state.sqlite: the state DB cannot be used \(no such table: "
+                                         r"out_entries\); fix: move it aside"):
+        History(ws).out_record("core-a")
+    with pytest.raises(StateError, match=r"no such column"):
+        Ledger(ws).latest("2099.01.0")
+
+
+def test_a_verdict_this_rebuildx_does_not_know_is_one_clear_error(tmp_path):
+    ws = Workspace(tmp_path)
+    Ledger(ws).record("2099.01.0", "core-a", Verdict.MATCH, "a" * 64, "a" * 64, "built")
+    _damage(ws, "UPDATE verdicts SET verdict = 'SORT_OF'")
+    with pytest.raises(StateError, match=r"state.sqlite: .*'SORT_OF'"):
+        Ledger(ws).latest("2099.01.0")

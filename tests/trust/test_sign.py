@@ -234,3 +234,47 @@ def test_published_folder_and_trust_without_a_release_branch(monkeypatch, keys, 
     report = check_signatures(SignaturesRequest(**{**request.__dict__, "trust": (keys.fpr["alice"], keys.fpr["carol"])}))
     assert {p.package: p.verdict.value for p in report.packages} == {"core-hello": "QUORUM",
                                                                       "bootstrap-seed": "UNSIGNED"}
+
+
+def published_digests(tree: Path) -> dict[str, str]:
+    return {n: d for n, d in (line.split()[::-1] for line in subprocess.run(
+        ["git", "-C", str(tree), "show", f"release/{RELEASE}:digests/core.txt"], capture_output=True,
+        text=True, check=True).stdout.splitlines())}
+
+
+def test_a_hostile_signatures_checkout_neither_hangs_nor_takes_the_signature_outside(monkeypatch, keys, tree,
+                                                                                      tmp_path):
+    """A checkout is shared by maintainers: a FIFO named signature-1 (reading it would wait
+    forever), an image folder that is a symlink out of the checkout (the signature would be
+    written there), a `stagex` that is a file."""
+    import os
+    import threading
+
+    sigs, outside, published = tmp_path / "signatures", tmp_path / "outside", published_digests(tree)
+    outside.mkdir()
+    hello = sigs / "stagex" / f"core-hello@sha256={published['core-hello']}"
+    hello.mkdir(parents=True)
+    os.mkfifo(hello / "signature-1")
+    (hello / "signature-2").symlink_to(outside / "big")
+    with open(outside / "big", "wb") as f:
+        f.truncate(64 << 20)
+    (sigs / "stagex" / f"core-tool-a@sha256={published['core-tool-a']}").symlink_to(outside)
+    results: list = []
+    worker = threading.Thread(target=lambda: results.append(sign_as(monkeypatch, keys, tree, sigs, "alice")),
+                              daemon=True)
+    worker.start()
+    worker.join(60)
+    if worker.is_alive():
+        with open(hello / "signature-1", "wb"):  # let the stuck reader go
+            pass
+        worker.join(60)
+        pytest.fail("sign waited on a FIFO in the signatures checkout")
+    outcome = {r.package: (r.outcome, r.detail) for r in results[0].results}
+    assert outcome["core-hello"] == (SignOutcome.SIGNED, str(hello / "signature-3"))
+    assert outcome["core-tool-a"][0] is SignOutcome.REFUSED and "outside" in outcome["core-tool-a"][1]
+    assert sorted(p.name for p in outside.iterdir()) == ["big"]
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "stagex").write_text("not a folder")
+    with pytest.raises(RebuildxError, match=r"flat/stagex/core-hello@sha256=.*: cannot be written"):
+        sign_as(monkeypatch, keys, tree, flat, "alice")

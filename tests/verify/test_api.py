@@ -72,3 +72,45 @@ def test_plan_from_the_api_needs_no_http_client(graph_tree: Path):
     done = subprocess.run([sys.executable, "-c", code, str(graph_tree)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_careless_python_input_is_taken_or_refused_as_a_rebuildx_error(tmp_path):
+    """What a Python caller easily gets wrong: one name as a str (or `("core-hello")` without its
+    comma), paths as str, zero jobs or quorum. Each is read as meant, or refused as a
+    RebuildxError naming it, never a TypeError, an AttributeError or a silent no-op."""
+    from rebuildx.build.run import BuildOptions
+    from treegen import write_fixture_tree
+
+    root = write_fixture_tree(tmp_path / "stagex").root
+    tree = api.open_tree(str(root))
+    assert api.plan(tree, "core-hello").plan.names == api.plan(tree, ["core-hello"]).plan.names
+    assert api.plan(tree, None).plan.names == api.plan(tree).plan.names
+    with pytest.raises(RebuildxError, match=r"selection: a package name is a string, not 5"):
+        api.plan(tree, ["core-hello", 5])  # type: ignore[list-item]
+    with pytest.raises(RebuildxError, match=r"jobs: 0 .* at least 1"):
+        api.build(tree, "core-hello", BuildOptions(jobs=0))
+    with pytest.raises(RebuildxError, match="no package 'nope'"):
+        api.explain(str(root), "nope", str(tmp_path))  # type: ignore[arg-type]
+    request = api.VerifyRequest(release="2099.01.0", tree_dir=str(root), selection="core-hello")  # type: ignore[arg-type]
+    assert request.tree_dir == root and request.selection == ("core-hello",)
+    for bad, words in (({"jobs": 0}, "jobs: 0"), ({"deps": "nope"}, "deps: 'nope'"), ({"engine": "docker"}, "engine: 'docker'")):
+        with pytest.raises(RebuildxError, match=words):
+            api.VerifyRequest(release="2099.01.0", tree_dir=root, **bad)  # type: ignore[arg-type]
+    sigs = api.SignaturesRequest(tree_dir=str(root), release="2099.01.0", keyrings="k.gpg", trust="A" * 40)  # type: ignore[arg-type]
+    assert sigs.tree_dir == root and sigs.keyrings == (Path("k.gpg"),) and sigs.trust == ("A" * 40,)
+    with pytest.raises(RebuildxError, match="quorum: 0"):
+        api.SignaturesRequest(tree_dir=root, release="2099.01.0", quorum=0)
+    sign = api.SignRequest(tree_dir=str(root), release="2099.01.0", key="K", sigs_dir=str(tmp_path))  # type: ignore[arg-type]
+    assert sign.sigs_dir == tmp_path and sign.tree_dir == root
+
+
+def test_a_report_path_that_cannot_be_written_is_refused_before_anything_runs(tmp_path):
+    """Found out only after hours of builds, a typo in --report would lose the report."""
+    (tmp_path / "file").write_text("a file, not a folder")
+    for bad in (tmp_path / "file" / "report.json", tmp_path):
+        for run in (api.verify, api.verify_content):
+            request = api.VerifyRequest(release="2099.01.0", tree_dir=tmp_path / "stagex", repo=str(tmp_path / "nope"),
+                                        report_path=bad)
+            with pytest.raises(RebuildxError, match=rf"{bad}: cannot write the report"):
+                run(request)
+    assert not (tmp_path / "stagex").exists()

@@ -48,3 +48,18 @@ def test_bad_release_names(repo):
     root, _, _ = repo
     with pytest.raises(RebuildxError, match="not of the form YYYY.MM.N"):
         resolve_release(root, "latest")
+
+
+def test_a_tree_that_is_no_clone_is_named_not_cloned_over(repo, tmp_path):
+    """`verify --tree DIR` on a StageX tree copied without .git (or any non-empty folder): the user
+    is told what DIR is and what to give, not git's "destination path already exists"."""
+    root, first, _ = repo
+    git(root, "tag", "2099.07.0", first)
+    copied = write_fixture_tree(tmp_path / "copied").root
+    with pytest.raises(RebuildxError, match=r"copied: not a git checkout, and not empty: nothing is cloned "
+                                            r"into it; give --tree a git clone of StageX, or a new folder"):
+        prepare(copied, "2099.07.0", repo=str(root))
+    assert not (copied / ".git").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert prepare(empty, "2099.07.0", repo=str(root)).commit == first  # an empty folder is cloned into

@@ -110,3 +110,32 @@ def test_published_digests_of_a_stage_beyond_the_usual_four(tmp_path):
     (tmp_path / "pub/extra.txt").write_text(A + " extra-foo\n")
     (tmp_path / "pub/core.txt").write_text(B + " core-bar\n")
     assert load_published(tmp_path / "tree", (str(tmp_path / "pub"),)) == {"extra-foo": A, "core-bar": B}
+
+
+@pytest.mark.engine
+def test_an_entry_damaged_after_its_build_proves_nothing(engine, upstream, tmp_path):
+    """An out/ entry rebuildx built, whose layer was then truncated or removed, still has the
+    manifest digest it was built with: it must not be counted as a MATCH."""
+    from rebuildx import api
+
+    scratch = upstream.published_out.parent  # built by rebuildx there: its history owns every entry
+    tree = api.open_tree(scratch)
+    whole = api.compare(tree, ("core-hello", "core-tool-a"), (str(scratch / "digests"),))
+    assert {v.verdict for v in whole.comparison.verdicts} == {Verdict.MATCH}
+    layouts = {}
+    for name in ("core-hello", "core-tool-a"):
+        index = json.loads((scratch / "out" / name / "index.json").read_text())
+        blobs = scratch / "out" / name / "blobs" / "sha256"
+        nested = json.loads((blobs / index["manifests"][0]["digest"][7:]).read_text())
+        manifest = json.loads((blobs / nested["manifests"][0]["digest"][7:]).read_text())
+        layouts[name] = blobs / manifest["layers"][0]["digest"][7:]
+    layouts["core-hello"].chmod(0o644)
+    with open(layouts["core-hello"], "r+b") as f:
+        f.truncate(10)
+    layouts["core-tool-a"].unlink()
+    damaged = api.compare(tree, ("core-hello", "core-tool-a"), (str(scratch / "digests"),))
+    verdicts = {v.package: v for v in damaged.comparison.verdicts}
+    for name in ("core-hello", "core-tool-a"):
+        assert verdicts[name].verdict is Verdict.NOT_BUILT, verdicts[name]
+        assert "damaged" in verdicts[name].note
+    assert verdicts["bootstrap-seed"].verdict is Verdict.MATCH

@@ -256,6 +256,9 @@ def not_built_here(workspace: Workspace, tree: Tree) -> dict[str, str]:
         record = history.out_record(name)
         if record and record.input_key.startswith("published:") and name not in why:
             why[name] = "out/ holds the published image (a dep of `verify --deps published`)"
+        elif name not in why and recorded_entry_ok(workspace, history, name) is None:
+            # its manifest still names the digest it was built with; its blobs no longer make that image
+            why[name] = "out/ entry damaged since rebuildx built it (a blob missing or changed); rebuild it"
     return why
 
 

@@ -65,6 +65,9 @@ def prepare(root: Path, release: str, *, repo: str | None = None, allow_dirty: b
     if not (root / ".git").exists():
         if repo is None:
             raise CheckoutError(f"{root}: not a git checkout; give --repo URL to clone StageX there")
+        if root.is_dir() and any(root.iterdir()):
+            raise CheckoutError(f"{root}: not a git checkout, and not empty: nothing is cloned into it; give "
+                                f"--tree a git clone of StageX, or a new folder")
         root.parent.mkdir(parents=True, exist_ok=True)
         run(["git", "clone", "--quiet", repo, str(root)], error=CheckoutError, timeout=3600)
         ref, commit = resolve_release(root, release)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from rebuildx.errors import RebuildxError, TreeError
+from rebuildx.errors import TreeError, UsageError
 from rebuildx.stagex.templating import expand, url_file, version_forms
 
 DEFAULT_PLATFORM = "linux/amd64"  # StageX's Makefile: PLATFORM := linux/amd64
@@ -20,10 +20,10 @@ _RELEASE = re.compile(r"(\d{4})\.(\d{2})\.(\d+)")
 
 
 def release_tuple(release: str) -> tuple[int, int, int]:
-    """(year, month, n) of a release name `YYYY.MM.N`; anything else is a RebuildxError."""
+    """(year, month, n) of a release name `YYYY.MM.N`; anything else is a UsageError (exit 2)."""
     m = _RELEASE.fullmatch(release)
     if not m:
-        raise RebuildxError(f"release {release!r} is not of the form YYYY.MM.N")
+        raise UsageError(f"release {release!r} is not of the form YYYY.MM.N")
     year, month, n = map(int, m.groups())
     return year, month, n
 

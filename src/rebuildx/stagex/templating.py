@@ -13,6 +13,8 @@ values, and rebuildx must reproduce both to the byte:
 from __future__ import annotations
 
 import functools
+import re
+import string
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -50,8 +52,21 @@ def _forms(version: str | None) -> dict[str, str]:
     }
 
 
+MAX_WIDTH = 255  # NAME_MAX: no file name, and no sane URL part, is padded wider
+
+
 def expand(template: str, values: Mapping[str, str]) -> str:
-    """`str.format` with named values only; raises KeyError/ValueError/IndexError like StageX."""
+    """`str.format` with named values only; raises KeyError/ValueError/IndexError like StageX.
+    A format spec that pads wider than MAX_WIDTH, or takes its width from a value, is a
+    ValueError before anything is allocated (`{version:>999999999}` would make a gigabyte)."""
+    for _, field, spec, _ in string.Formatter().parse(template):
+        if not spec:
+            continue
+        if "{" in spec:
+            raise ValueError(f"{{{field}:{spec}}}: a nested field in a format spec")
+        widest = max((int(n) for n in re.findall(r"\d+", spec)), default=0)
+        if widest > MAX_WIDTH:
+            raise ValueError(f"format width {widest} in {{{field}:{spec}}} is over {MAX_WIDTH}")
     return template.format(**values)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from rebuildx.errors import TreeError
 from rebuildx.stagex.model import Package, Source, check_file_name
+from rebuildx.stagex.templating import MAX_WIDTH
 from rebuildx.stagex.tomlcache import TomlCache
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,9 @@ def _check_templates(rel: Path, package: Package) -> None:
             fld = "file"
             try:
                 name = source.fetch_file(mirror, package.toml_version)
+                if len(name.encode()) > MAX_WIDTH:
+                    raise TreeError(f"{where} file: {source.file or mirror!r} expands to a name of "
+                                    f"{len(name.encode())} bytes, more than a file system takes ({MAX_WIDTH})")
                 fld = "mirrors"
                 source.fetch_url(mirror, package.toml_version)
             except (KeyError, IndexError, ValueError, AttributeError) as e:

@@ -12,7 +12,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rebuildx.errors import StateError
 from rebuildx.workspace import Workspace
@@ -72,6 +72,43 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_base, _m2_builder]
 _DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB: not a usable database file at all
 
 
+class _Cursor(sqlite3.Cursor):
+    """A DB can open and migrate and still fail later (a dropped table, a corrupt page read only
+    by some query): once open, every step maps sqlite3's errors to the same StateError as
+    `connect` (while opening, they stay sqlite3's, for `connect` to judge)."""
+
+    def _call(self, step: Callable[[], T]) -> T:
+        try:
+            return step()
+        except sqlite3.Error as e:
+            path = getattr(self.connection, "path", None)
+            if path is None:
+                raise
+            raise unusable(path, e) from e
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:  # type: ignore[override]
+        return self._call(lambda: super(_Cursor, self).execute(sql, parameters))
+
+    def fetchone(self) -> Any:
+        return self._call(super().fetchone)
+
+    def fetchall(self) -> list[Any]:
+        return self._call(super().fetchall)
+
+    def __next__(self) -> Any:
+        return self._call(super().__next__)
+
+
+class _Connection(sqlite3.Connection):
+    path: Path | None = None  # set once open and migrated
+
+    def cursor(self, factory: Any = _Cursor) -> Any:  # type: ignore[override]
+        return super().cursor(factory)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:  # type: ignore[override]
+        return self.cursor().execute(sql, parameters)
+
+
 def connect(workspace: Workspace) -> sqlite3.Connection:
     """An open, migrated state DB. A damaged one (not a database, or corrupt) is moved aside
     and a new one started, saying so: it holds history, never anything a verdict trusts
@@ -85,20 +122,20 @@ def connect(workspace: Workspace) -> sqlite3.Connection:
         return _open(path)
     except sqlite3.DatabaseError as e:
         if getattr(e, "sqlite_errorcode", None) not in _DAMAGED:
-            raise _unusable(path, e) from e
+            raise unusable(path, e) from e
         aside = _move_aside(path)
         log.warning("%s: damaged (%s); moved aside to %s and started a new state DB (build history and "
                     "the record of which out/ entries rebuildx built start over)", path, e, aside)
     except OSError as e:
-        raise _unusable(path, e) from e
+        raise unusable(path, e) from e
     try:
         return _open(path)
     except (sqlite3.Error, OSError) as e:
-        raise _unusable(path, e) from e
+        raise unusable(path, e) from e
 
 
 def _open(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False, factory=_Connection)
     try:
         _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -106,6 +143,7 @@ def _open(path: Path) -> sqlite3.Connection:
     except BaseException:
         conn.close()
         raise
+    conn.path = path
     return conn
 
 
@@ -119,11 +157,12 @@ def _move_aside(path: Path) -> Path:
         except FileNotFoundError:
             pass
         except OSError as e:
-            raise _unusable(path, e) from e
+            raise unusable(path, e) from e
     return aside
 
 
-def _unusable(path: Path, e: Exception) -> StateError:
+def unusable(path: Path, e: object) -> StateError:
+    """The one line for a state DB that cannot be used or written, with its fix."""
     text = str(e)
     if "readonly" in text or "unable to open" in text or isinstance(e, PermissionError):
         return StateError(f"{path}: the state DB cannot be written ({text}); fix: make {path.parent} and the "

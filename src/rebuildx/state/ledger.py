@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from rebuildx.outcomes import Verdict
 from rebuildx.stagex.graph import Graph
-from rebuildx.state.db import connect
+from rebuildx.state.db import connect, unusable
 from rebuildx.workspace import Workspace
 
 
@@ -20,6 +20,7 @@ class Ledger:
 
     def __init__(self, workspace: Workspace) -> None:
         self._conn = connect(workspace)
+        self._path = workspace.state_dir / "state.sqlite"
         self._lock = threading.Lock()
 
     def record(self, release: str, package: str, verdict: Verdict, local: str | None,
@@ -34,7 +35,10 @@ class Ledger:
         with self._lock:
             rows = self._conn.execute("SELECT package, verdict, published, deps_from FROM verdicts "
                                       "WHERE release = ? ORDER BY id", (release,)).fetchall()
-        return {p: (Verdict(v), d, f) for p, v, d, f in rows}
+        try:
+            return {p: (Verdict(v), d, f) for p, v, d, f in rows}
+        except ValueError as e:  # a verdict written by a newer (or another) program
+            raise unusable(self._path, e) from e
 
     def rows(self) -> list[tuple[str, str, str, float]]:
         """Every verdict ever recorded, oldest first: (release, package, verdict, recorded)."""

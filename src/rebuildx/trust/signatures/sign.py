@@ -14,13 +14,14 @@ import enum
 import json
 import os
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from rebuildx.errors import RebuildxError
 from rebuildx.trust.signatures.gpg import gpg_binary
-from rebuildx.trust.signatures.packets import FormatError, read_message
+from rebuildx.trust.signatures.packets import MAX_FILE, FormatError, read_message
 from rebuildx.trust.signatures.payload import sign_payload
 from rebuildx.trust.signatures.source import REGISTRY, image_dir, numbered
 
@@ -99,10 +100,18 @@ def tag_of(out_entry: Path) -> str:
 def sign_one(request: Request, key: str, primary: str, sigs_root: Path, keys: Mapping[str, str]) -> SignResult:
     """Sign one reproduced package into `sigs_root/stagex/…`, unless this key's primary already did."""
     folder = sigs_root / image_dir(request.package, request.digest)
-    folder.mkdir(parents=True, exist_ok=True)
-    for _, name in numbered(p.name for p in folder.iterdir()):
-        if _issuer_primary(folder / name, keys) == primary:
-            return SignResult(request.package, SignOutcome.ALREADY, str(folder / name))
+    root = sigs_root.resolve()
+    if not folder.resolve().is_relative_to(root):  # a symlink in a checkout others push to
+        return SignResult(request.package, SignOutcome.REFUSED,
+                          f"{folder} is a symlink leading outside {sigs_root}: nothing is written there")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        existing = [folder / name for _, name in numbered(p.name for p in folder.iterdir())]
+    except OSError as e:
+        raise SignError(f"{folder}: cannot be written ({e.strerror or e})") from e
+    for path in existing:
+        if _issuer_primary(path, root, keys) == primary:
+            return SignResult(request.package, SignOutcome.ALREADY, str(path))
     payload = sign_payload(REGISTRY, request.package, request.tag, request.digest)
     done = _gpg(["--sign", "--no-armor", "--local-user", key], stdin=payload, interactive=True)
     if done.returncode != 0 or not done.stdout:
@@ -116,8 +125,10 @@ def sign_one(request: Request, key: str, primary: str, sigs_root: Path, keys: Ma
 def _place(folder: Path, data: bytes) -> Path:
     """Write `data` as the next free signature-N: written aside, then hard-linked (link fails
     rather than replace), so no existing signature is ever overwritten."""
-    tmp = folder / f".signature-{os.getpid()}.tmp"
-    tmp.write_bytes(data)
+    fd, name = tempfile.mkstemp(prefix=".signature-", suffix=".tmp", dir=folder)  # never through a symlink
+    tmp = Path(name)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
     try:
         while True:
             taken = [n for n, _ in numbered(p.name for p in folder.iterdir())]
@@ -131,10 +142,14 @@ def _place(folder: Path, data: bytes) -> Path:
         tmp.unlink(missing_ok=True)
 
 
-def _issuer_primary(path: Path, keys: Mapping[str, str]) -> str | None:
-    """Who made an existing file, as sign.sh asks (no verification: only whether to skip)."""
+def _issuer_primary(path: Path, root: Path, keys: Mapping[str, str]) -> str | None:
+    """Who made an existing file, as sign.sh asks (no verification: only whether to skip). Only
+    regular files inside the checkout, capped: a FIFO would never answer, /dev/zero never end."""
     try:
-        message = read_message(path.read_bytes())
+        if not path.resolve().is_relative_to(root) or not path.is_file():
+            return None
+        with open(path, "rb") as f:
+            message = read_message(f.read(MAX_FILE + 1))
     except (OSError, FormatError):
         return None
     return keys.get(message.issuer_fpr or "") or keys.get(message.issuer_key_id)
