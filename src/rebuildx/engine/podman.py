@@ -57,10 +57,11 @@ def image_name(dep: str) -> str:
     return f"docker.io/stagex/{dep}:latest"
 
 
-def podman_argv(package: Package, platform: str, tag: str, *, no_cache: bool = False) -> list[str]:
+def podman_argv(package: Package, platform: str, tag: str, *, no_cache: bool = False,
+                storage: list[str] | None = None) -> list[str]:
     """The `podman build` command line for one package (paths relative to the tree root)."""
     argv = [
-        *podman_command(), "build",
+        *podman_command(), *(storage or []), "build",
         "--pull=never", "--network=none", "--no-hosts", "--no-hostname", "--timestamp", "1",
         "--ulimit", "nofile=2048:16384", *_nproc(),
         "--tag", tag,
@@ -88,6 +89,22 @@ class PodmanEngine:
         self._running: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
         self._env = {**os.environ, "REBUILDX_PODMAN_BINDS": str(workspace.root.resolve())}
+        # containers-storage of this workspace alone: the deps are tagged by their StageX names, which
+        # another tree's run (a tampered one, say) must never retag under this one's builds
+        root = workspace.state_dir.resolve()
+        self.storage = ["--root", str(root / "storage"), "--runroot", str(root / "storage-run")]
+        self._cleaned = False
+
+    def _podman(self) -> list[str]:
+        return [*podman_command(), *self.storage]
+
+    def _clean_once(self, logf) -> None:
+        """Containers a killed run left in this workspace's storage (builds run under its lock)."""
+        with self._lock:
+            if self._cleaned:
+                return
+            self._cleaned = True
+        self._run([*self._podman(), "rm", "--all", "--force"], logf, 120, check=False)
 
     def cancel(self) -> None:
         with self._lock:
@@ -96,7 +113,7 @@ class PodmanEngine:
             stop_group(proc, grace=5)
 
     def command(self, request: BuildRequest) -> list[str]:
-        return podman_argv(request.package, request.platform, "rebuildx/<package>:<run>", no_cache=request.no_cache)
+        return podman_argv(request.package, request.platform, "rebuildx/<package>:<run>", no_cache=request.no_cache)  # storage: not an input
 
     def build(self, request: BuildRequest) -> BuildOutcome:
         package, ws = request.package, self.workspace
@@ -107,18 +124,19 @@ class PodmanEngine:
         try:
             with open(log, "wb") as logf:
                 stage_fetch_dir(ws, package)
+                self._clean_once(logf)
                 for dep in package.deps:
                     self._load(dep, logf)
-                argv = podman_argv(package, request.platform, tag, no_cache=request.no_cache)
-                self._run(argv, logf, self.timeout)
+                argv = podman_argv(package, request.platform, tag, no_cache=request.no_cache, storage=self.storage)
+                self._run(argv, logf, self.timeout, stream=True)
                 archive = request.dest.parent / f"{request.dest.name}.oci.tar"
                 try:
-                    self._run([*podman_command(), "save", "--format", "oci-archive", "-o", str(archive), tag],
+                    self._run([*self._podman(), "save", "--format", "oci-archive", "-o", str(archive), tag],
                               logf, 600)
                     self._run(["tar", "-C", str(request.dest), "-mxf", str(archive)], logf, 600)
                 finally:
                     archive.unlink(missing_ok=True)
-                    self._run([*podman_command(), "rmi", "--force", tag], logf, 120, check=False)
+                    self._run([*self._podman(), "rmi", "--force", tag], logf, 120, check=False)
         except RebuildxError as e:
             return BuildOutcome(package.full_name, False, time.monotonic() - start, log, f"{e}; log: {log}")
         return BuildOutcome(package.full_name, True, time.monotonic() - start, log)
@@ -128,26 +146,25 @@ class PodmanEngine:
         entry = self.workspace.out_entry(dep)
         if not (entry / "index.json").is_file():
             raise BuildError(f"podman: dep {dep} has no podman build in {entry}")
-        out = self._run([*podman_command(), "pull", "--quiet", f"oci:{entry.resolve()}"], logf, 600)
+        out = self._run([*self._podman(), "pull", "--quiet", f"oci:{entry.resolve()}"], logf, 600)
         image_id = out.strip().splitlines()[-1] if out.strip() else ""
         if not re.fullmatch(r"[0-9a-f]{64}", image_id):
             raise BuildError(f"podman: loading {entry} gave no image ID ({image_id[:80]!r})")
-        self._run([*podman_command(), "tag", image_id, image_name(dep)], logf, 120)
+        self._run([*self._podman(), "tag", image_id, image_name(dep)], logf, 120)
 
-    def _run(self, argv: list[str], logf, timeout: float | None, *, check: bool = True) -> str:
+    def _run(self, argv: list[str], logf, timeout: float | None, *, check: bool = True, stream: bool = False) -> str:
         """Run one podman (or tar) command in its own process group, its stderr into the log."""
         logf.write(("$ " + " ".join(argv) + "\n").encode())
         logf.flush()
-        captured = not (len(argv) > 1 and argv[1] == "build")  # a build's output goes to the log as it comes
-        proc = subprocess.Popen(argv, cwd=self.workspace.root, env=self._env,
-                                stdout=subprocess.PIPE if captured else logf, stderr=logf, start_new_session=True)
+        proc = subprocess.Popen(argv, cwd=self.workspace.root, env=self._env,  # a build's output: to the log as it comes
+                                stdout=logf if stream else subprocess.PIPE, stderr=logf, start_new_session=True)
         with self._lock:
             self._running.add(proc)
         try:
             out, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired as e:
             stop_group(proc)
-            raise BuildError(f"{argv[0]} {argv[1] if len(argv) > 1 else ''} timed out after {timeout} s") from e
+            raise BuildError(f"{' '.join(argv[:6])} timed out after {timeout} s") from e
         except BaseException:
             stop_group(proc)
             raise
@@ -156,7 +173,8 @@ class PodmanEngine:
                 self._running.discard(proc)
         text = out.decode("utf-8", "replace") if out else ""
         if check and proc.returncode != 0:
-            raise BuildError(f"{' '.join(argv[:2])} exited {proc.returncode}")
+            verb = next((a for a in argv[1:] if not a.startswith(("-", "/"))), "")
+            raise BuildError(f"{argv[0]} {verb} exited {proc.returncode}")
         return text
 
 
