@@ -58,6 +58,7 @@ def out_digests(root: Path) -> dict[str, str]:
     return {p.name: entry_digest(p) for p in sorted((root / "out").iterdir()) if not p.name.startswith(".")}
 
 
+@pytest.mark.engine
 def test_whole_tree_then_resume_then_cold(fixture_tree, identity):
     fixture_tree.prefill_fetch()
     first = build(fixture_tree.root, identity, jobs=2)
@@ -76,6 +77,7 @@ def test_whole_tree_then_resume_then_cold(fixture_tree, identity):
         "bootstrap-seed": Status.UP_TO_DATE, "core-hello": Status.BUILT}
 
 
+@pytest.mark.engine
 def test_jobs_1_and_3_give_identical_digests(tmp_path, identity):
     results = []
     for jobs in (1, 3):
@@ -85,6 +87,7 @@ def test_jobs_1_and_3_give_identical_digests(tmp_path, identity):
     assert results[0] == results[1] and len(results[0]) == 6
 
 
+@pytest.mark.engine
 def test_changed_source_rebuilds_exactly_it_and_its_dependents(fixture_tree, identity):
     fixture_tree.prefill_fetch()
     before = digests(build(fixture_tree.root, identity, jobs=2))
@@ -100,6 +103,7 @@ def test_changed_source_rebuilds_exactly_it_and_its_dependents(fixture_tree, ide
     assert digests(after)["core-tool-a"] == before["core-tool-a"]
 
 
+@pytest.mark.engine
 def test_keep_going_builds_independent_siblings(fixture_tree, identity):
     fixture_tree.prefill_fetch()
     cf = fixture_tree.root / "packages/core/pair/Containerfile"
@@ -124,6 +128,7 @@ def test_keep_going_builds_independent_siblings(fixture_tree, identity):
     assert never_ran == set(ALL) - {n for _, n in events.seen} - {"pallet-hello-kit"}
 
 
+@pytest.mark.engine
 def test_cold_refuses_foreign_out_entries(fixture_tree, identity):
     fixture_tree.prefill_fetch()
     build(fixture_tree.root, identity, ["bootstrap-seed"])
@@ -161,6 +166,7 @@ def _cli(root: Path, *args: str) -> subprocess.Popen:
 TRIALS = int(os.environ.get("REBUILDX_SIGKILL_TRIALS", "10"))
 
 
+@pytest.mark.engine
 def test_sigkill_at_random_moments_never_leaves_partial_out(tmp_path, identity):
     reference = write_fixture_tree(tmp_path / "reference")
     reference.prefill_fetch()
@@ -234,6 +240,7 @@ def _none_left(root: Path) -> bool:
     return False
 
 
+@pytest.mark.engine
 def test_ctrl_c_stops_running_builds(fixture_tree, identity):
     proc = _start_slow_build(fixture_tree)
     proc.send_signal(signal.SIGINT)
@@ -244,6 +251,7 @@ def test_ctrl_c_stops_running_builds(fixture_tree, identity):
     assert not (fixture_tree.root / "out/core-hello").exists()
 
 
+@pytest.mark.engine
 def test_sigkill_takes_its_builds_along(fixture_tree, identity):
     proc = _start_slow_build(fixture_tree)
     proc.send_signal(signal.SIGKILL)
@@ -251,6 +259,7 @@ def test_sigkill_takes_its_builds_along(fixture_tree, identity):
     assert _none_left(fixture_tree.root), "buildx or tar outlived a killed rebuildx"
 
 
+@pytest.mark.engine
 def test_rerun_trusts_an_unchanged_entry_and_rebuilds_a_damaged_one(fixture_tree, identity):
     fixture_tree.prefill_fetch()
     first = digests(build(fixture_tree.root, identity, jobs=2))

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from releasegen import git
 from treegen import sha256, tarball
 
@@ -16,6 +18,7 @@ def rebuildx(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
                           cwd=cwd, timeout=900)
 
 
+@pytest.mark.engine
 def test_matching_release_exits_0(upstream, tmp_path):
     report = tmp_path / "report.json"
     junit = tmp_path / "junit.xml"
@@ -37,6 +40,7 @@ def test_matching_release_exits_0(upstream, tmp_path):
     assert json.loads(status.stdout)["counts"]["chain_verified"] == 6
 
 
+@pytest.mark.engine
 def test_changed_package_mismatches_with_its_dependents(upstream, tmp_path):
     root = upstream.root
     data = tarball("hello-1.2.3", {"hello.sh": "#!/bin/sh\necho tampered\n"})
@@ -68,6 +72,7 @@ def test_changed_package_mismatches_with_its_dependents(upstream, tmp_path):
     assert "usr/share/pair/hello-copy" in json.dumps(doc["explanations"]["core-pair"]["difference"])
 
 
+@pytest.mark.engine
 def test_failing_build_is_failed_with_its_own_exit_code(upstream, tmp_path):
     root = upstream.root
     git(root, "checkout", "-q", "release/2099.01.0")
@@ -90,6 +95,7 @@ def test_failing_build_is_failed_with_its_own_exit_code(upstream, tmp_path):
         n for n, v in verdicts.items() if v == "FAILED"}
 
 
+@pytest.mark.engine
 def test_reused_checkout_must_be_clean_and_at_the_release(upstream, tmp_path):
     clone = tmp_path / "stagex"
     subprocess.run(["git", "clone", "-q", str(upstream.root), str(clone)], check=True)
@@ -112,6 +118,7 @@ def test_reused_checkout_must_be_clean_and_at_the_release(upstream, tmp_path):
     assert "this does not verify the release" in done.stdout
 
 
+@pytest.mark.engine
 def test_deps_published_then_chain_verified(upstream, tmp_path):
     clone = tmp_path / "stagex"
     args = ("--release", "2099.01.0", "--repo", str(upstream.root), "--tree", str(clone), "-j", "2")
@@ -137,6 +144,7 @@ def test_deps_published_then_chain_verified(upstream, tmp_path):
     assert status["counts"]["chain_verified"] == 5 and status["gaps"] == {}
 
 
+@pytest.mark.engine
 def test_tampered_published_dep_is_refused(upstream, tmp_path):
     out = upstream.published_out
     layer_blobs = sorted((out / "core-hello/blobs/sha256").iterdir(), key=lambda p: -p.stat().st_size)
