@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -18,12 +17,13 @@ import ocitools
 from rebuildx.build.run import BuildOptions, Status, run_build
 from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.engine.check import require_engine
-from rebuildx.errors import BuildError, RebuildxError
+from rebuildx.errors import LayoutError, RebuildxError
 from rebuildx.oci.digest import entry_digest
 from rebuildx.oci.layout import check_layout
 from rebuildx.stagex.tree import load_tree
 from rebuildx.workspace import Workspace
 from treegen import sha256, tarball, write_fixture_tree
+from watching import watching
 
 ALL = ["bootstrap-seed", "core-hello", "core-pair", "core-tool-a", "core-tool-b", "pallet-hello-kit"]
 
@@ -139,23 +139,25 @@ def test_cold_refuses_foreign_out_entries(fixture_tree, identity):
     assert preseeded.exists()
 
 
-def _watch_out(out: Path, stop: threading.Event, partial: list[str]) -> None:
-    """Look at out/ as another tool would, as often as possible: every visible entry must be whole."""
-    while not stop.is_set():
-        for entry in list(out.iterdir()) if out.is_dir() else []:
-            if entry.name.startswith(".") or not entry.is_dir():
-                continue
+def _look_at_out(out: Path, partial: list[str]) -> None:
+    """Look at out/ as another tool would: every visible entry must be whole."""
+    try:
+        entries = list(out.iterdir())
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue
+        try:
+            ino = entry.stat().st_ino
+            check_layout(entry)
+        except (LayoutError, OSError) as e:
             try:
-                ino = entry.stat().st_ino
-                check_layout(entry)
-            except (BuildError, OSError) as e:
-                try:
-                    still = entry.stat().st_ino == ino
-                except OSError:
-                    still = False  # renamed away while we looked: not a partial entry
-                if still:
-                    partial.append(f"{entry.name}: {e}")
-        time.sleep(0.02)
+                still = entry.stat().st_ino == ino
+            except OSError:
+                still = False  # renamed away while we looked: not a partial entry
+            if still:
+                partial.append(f"{entry.name}: {e}")
 
 
 def _cli(root: Path, *args: str) -> subprocess.Popen:
@@ -176,17 +178,14 @@ def test_sigkill_at_random_moments_never_leaves_partial_out(tmp_path, identity):
     tree.prefill_fetch()
     out = tree.root / "out"
     for trial in range(TRIALS):
-        stop, partial = threading.Event(), []
-        watcher = threading.Thread(target=_watch_out, args=(out, stop, partial), daemon=True)
-        watcher.start()
-        proc = _cli(tree.root, "--jobs", "3", "--cold")
-        time.sleep(rng.uniform(0.3, 4.0))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        resumed = _cli(tree.root, "--jobs", "3")
-        _, err = resumed.communicate(timeout=600)
-        stop.set()
-        watcher.join()
+        partial: list[str] = []
+        with watching(lambda partial=partial: _look_at_out(out, partial), pause=0.02):
+            proc = _cli(tree.root, "--jobs", "3", "--cold")
+            time.sleep(rng.uniform(0.3, 4.0))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            resumed = _cli(tree.root, "--jobs", "3")
+            _, err = resumed.communicate(timeout=600)
         assert partial == [], f"trial {trial}: partial out/ entries seen: {partial}"
         assert resumed.returncode == 0, f"trial {trial}: resume failed: {err[-2000:]}"
         assert out_digests(tree.root) == clean, f"trial {trial}"

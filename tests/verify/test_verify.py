@@ -18,6 +18,13 @@ def rebuildx(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
                           cwd=cwd, timeout=900)
 
 
+def status_of(tree, release: str = "2099.01.0") -> dict:
+    """`rebuildx status --json`, which reports and always exits 0."""
+    done = rebuildx("status", "--release", release, "--tree", str(tree), "--json")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
 @pytest.mark.engine
 def test_matching_release_exits_0(upstream, tmp_path):
     report = tmp_path / "report.json"
@@ -36,8 +43,7 @@ def test_matching_release_exits_0(upstream, tmp_path):
     again = rebuildx("compare", "--tree", str(tmp_path / "stagex"), "--json")
     assert again.returncode == 0 and {v["verdict"] for v in json.loads(again.stdout)["verdicts"]} == {"MATCH"}
     # the ledger: everything matched in closure mode is chain-verified
-    status = rebuildx("status", "--release", "2099.01.0", "--tree", str(tmp_path / "stagex"), "--json")
-    assert json.loads(status.stdout)["counts"]["chain_verified"] == 6
+    assert status_of(tmp_path / "stagex")["counts"]["chain_verified"] == 6
 
 
 @pytest.mark.engine
@@ -106,12 +112,14 @@ def test_reused_checkout_must_be_clean_and_at_the_release(upstream, tmp_path):
     done = rebuildx("verify", "--release", "2099.01.0", "--tree", str(clone))
     assert done.returncode == 1 and "has local changes (packages/core/hello/Containerfile)" in done.stderr
     done = rebuildx("verify", "--release", "2099.99.0", "--tree", str(clone))
+    assert done.returncode == 1
     assert "neither branch release/2099.99.0 nor tag 2099.99.0 exists" in done.stderr
     # allowed, the report says what was really built
     report = clone / "r.json"
     subprocess.run(["git", "-C", str(clone), "checkout", "-q", "main"], check=True)
     done = rebuildx("verify", "core-hello", "--release", "2099.01.0", "--tree", str(clone), "--allow-dirty",
                     "--report", str(report))
+    assert done.returncode == 4, done.stderr[-3000:]  # the dirty Containerfile has no `package` stage: FAILED
     doc = json.loads(report.read_text())
     main = subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     assert doc["head"] == main != doc["commit"] and doc["dirty"] == ["packages/core/hello/Containerfile"]
@@ -129,18 +137,18 @@ def test_deps_published_then_chain_verified(upstream, tmp_path):
     assert [(v["package"], v["verdict"], v["deps_from"]) for v in report["verdicts"]] == [
         ("pallet-hello-kit", "MATCH", "published")]
     assert set(report["published_deps"]) == {"bootstrap-seed", "core-hello", "core-tool-a", "core-pair"}
-    status = json.loads(rebuildx("status", "--release", "2099.01.0", "--tree", str(clone), "--json").stdout)
+    status = status_of(clone)
     assert status["counts"]["chain_verified"] == 0 and status["counts"]["matched"] == 1
     assert "core-hello" in status["gaps"]["pallet-hello-kit"]
     done = rebuildx("verify", "core-pair", *args)  # closure mode: seed, hello, pair
     assert done.returncode == 0, done.stderr[-3000:]
-    status = json.loads(rebuildx("status", "--release", "2099.01.0", "--tree", str(clone), "--json").stdout)
+    status = status_of(clone)
     assert status["counts"]["chain_verified"] == 3  # seed, hello, pair
     assert status["gaps"]["pallet-hello-kit"] == ["core-tool-a"]
     done = rebuildx("verify", "core-tool-a", "--deps", "published", "--deps-from",
                     str(upstream.published_out), *args)
     assert done.returncode == 0, done.stderr[-3000:]
-    status = json.loads(rebuildx("status", "--release", "2099.01.0", "--tree", str(clone), "--json").stdout)
+    status = status_of(clone)
     assert status["counts"]["chain_verified"] == 5 and status["gaps"] == {}
 
 
