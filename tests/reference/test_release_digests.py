@@ -132,3 +132,49 @@ def test_a_package_listed_twice_with_different_digests_is_refused():
 
 def test_a_package_listed_twice_with_the_same_digest_is_one_entry():
     assert parse_digest_file(f"{'a' * 64} core-x\n\n{'a' * 64} core-x\n", "core.txt") == {"core-x": "a" * 64}
+
+
+@pytest.mark.parametrize("semantics, which", [(Semantics.MANIFEST, 1), (Semantics.INDEX, 0)])
+def test_write_digests_replaces_the_folder_whole(tmp_path, semantics, which):
+    from rebuildx.compare.digestfiles import write_digests
+
+    entries = {name: stagex_entry(tmp_path / "out" / name, name) for name in ("core-b", "core-a", "user-c")}
+    stagex_entry(tmp_path / "out/.core-partial", "p")
+    (tmp_path / "digests").mkdir()
+    (tmp_path / "digests/stale.txt").write_text("old\n")
+    written = write_digests(Workspace(tmp_path), semantics)
+    assert written == {"core": tmp_path / "digests/core.txt", "user": tmp_path / "digests/user.txt"}
+    assert sorted(p.name for p in (tmp_path / "digests").iterdir()) == ["core.txt", "user.txt"]
+    assert (tmp_path / "digests/core.txt").read_text() == (
+        f"{entries['core-a'][which]} core-a\n{entries['core-b'][which]} core-b\n")
+    assert (tmp_path / "digests/user.txt").read_text() == f"{entries['user-c'][which]} user-c\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["digests", "out"]  # nothing left aside
+    again = write_digests(Workspace(tmp_path), semantics)
+    assert again == written and sorted(p.name for p in tmp_path.iterdir()) == ["digests", "out"]
+
+
+def test_write_digests_of_no_entries_is_an_empty_folder(tmp_path):
+    from rebuildx.compare.digestfiles import write_digests
+
+    assert write_digests(Workspace(tmp_path / "ws")) == {}
+    assert list((tmp_path / "ws/digests").iterdir()) == []
+
+
+def test_an_unreadable_entry_names_itself_and_the_semantics(tmp_path):
+    (tmp_path / "out/core-bad").mkdir(parents=True)
+    (tmp_path / "out/core-bad/index.json").write_text('{"manifests": []}')
+    with pytest.raises(DigestError, match=r"^out/core-bad: cannot read its digest \(index\): .*no manifests$"):
+        local_digests(Workspace(tmp_path), Semantics.INDEX)
+
+
+def test_hex_of_and_malformed_digests():
+    from rebuildx.errors import LayoutError
+    from rebuildx.oci.digest import _checked, hex_of
+
+    assert hex_of("sha256:" + "ab" * 32) == "ab" * 32
+    assert hex_of("sha256:x:y") == "x:y"
+    assert _checked("sha256:" + "0f" * 32, Path("w")) == "sha256:" + "0f" * 32
+    for bad in ["sha256:" + "0F" * 32, "sha256:" + "0" * 63, "sha256:" + "0" * 65, "sha512:" + "0" * 64,
+                "sha256" + "0" * 64, "sha256:" + "g" * 64, "0" * 64]:
+        with pytest.raises(LayoutError, match=r"^w: malformed digest"):
+            _checked(bad, Path("w"))
