@@ -137,6 +137,11 @@ def test_fields_read_as_written(tmp_path):
     ("\tCOPY --from=stagex/core-a . /", None),
     ("from stagex/core-b", None),
     ("RUN echo FROM stagex/core-b", None),
+    ("COPY", None),
+    ("COPY --from=stagex/core-a", "core-a"),
+    ("COPY --from stagex/core-a . /", None),
+    ("COPY\t--from=stagex/core-a . /", None),  # split on spaces only, as targets.py does
+    ("FROM --platform=linux/386 stagex/bootstrap-c", "bootstrap-c"),
 ])
 def test_dep_lines_as_targets_py_reads_them(line, dep):
     assert containerfile_deps([line + "\n"]) == ([(dep, 1)] if dep else [])

@@ -93,3 +93,40 @@ def test_real_shaped_containerfiles_give_the_same_graph(tmp_path, edges, graph_d
     write_graph_tree(tmp_path, graph_data, real_shaped=True)
     tree = load_tree(tmp_path)
     assert {name: list(p.deps) for name, p in tree.packages.items()} == edges
+
+
+def test_weights_steer_the_order_and_the_selection_is_kept(tmp_path):
+    from treegen import write_package
+
+    for name, deps in {"a": [], "b": [], "c": ["core-a"], "d": ["core-b"]}.items():
+        cf = "FROM scratch\n" + "".join(f"COPY --from=stagex/{d} . /\n" for d in deps)
+        write_package(tmp_path, "core", name, f'[package]\nname = "{name}"\n', cf)
+    tree = load_tree(tmp_path)
+    assert make_plan(tree).names == ["core-a", "core-b", "core-c", "core-d"]
+    heavy_d = make_plan(tree, weights={"core-d": 5.0})
+    assert heavy_d.names == ["core-b", "core-d", "core-a", "core-c"]  # b heads the heavier chain
+    assert heavy_d.longest_path(lambda n: {"core-d": 5.0}.get(n, 1.0)) == (6.0, ["core-b", "core-d"])
+    plan = make_plan(tree, ["d", "core-c"], platform="linux/arm64")
+    assert plan.selected == ("core-d", "core-c") and plan.platform == "linux/arm64"
+    assert plan.names == ["core-a", "core-b", "core-c", "core-d"]
+    assert make_plan(tree).platform == "linux/amd64" and make_plan(tree).selected == tuple(tree.packages)
+
+
+def test_an_unknown_selection_suggests_close_names(tmp_path):
+    import pytest
+
+    from rebuildx.errors import PlanError
+    from treegen import write_package
+
+    for name in ("bash1", "bash2", "bash3", "bash4", "bash5", "zlib"):
+        write_package(tmp_path, "core", name, f'[package]\nname = "{name}"\n', "FROM scratch\n")
+    tree = load_tree(tmp_path)
+    with pytest.raises(PlanError) as info:
+        make_plan(tree, ["bashx"])
+    hint = str(info.value).split("; did you mean ", 1)[1]
+    assert str(info.value).startswith(f"selection 'bashx' is not a package or stage of {tmp_path}; did you mean ")
+    assert hint.endswith("?") and len(hint[:-1].split(", ")) == 4
+    with pytest.raises(PlanError, match=r"selection 'al' is not a package or stage of .*; did you mean all\?$"):
+        make_plan(tree, ["al"])
+    with pytest.raises(PlanError, match=rf"^selection 'qqqqqq' is not a package or stage of {tmp_path}$"):
+        make_plan(tree, ["qqqqqq"])
