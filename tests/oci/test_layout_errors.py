@@ -109,8 +109,20 @@ def test_entry_digest_refuses_what_it_cannot_read(tmp_path):
     with pytest.raises(LayoutError, match=r"core-x: the index does not lead to a nested index with a manifest"):
         entry_digest(layout)
     bad = json.dumps({"manifests": [{"mediaType": MANIFEST, "digest": "md5:00"}]}).encode()
-    index_says(layout, {"manifests": [desc(INDEX, layout, bad)]})
-    with pytest.raises(LayoutError, match=r"malformed digest 'md5:00'"):
+    nested = desc(INDEX, layout, bad)
+    index_says(layout, {"manifests": [nested]})
+    with pytest.raises(LayoutError, match=rf"core-x/blobs/sha256/{nested['digest'][7:]}: malformed digest 'md5:00'$"):
+        entry_digest(layout)
+    worse = json.dumps({"manifests": {"digest": "x"}}).encode()
+    nested = desc(INDEX, layout, worse)
+    index_says(layout, {"manifests": [nested]})
+    with pytest.raises(LayoutError, match=rf"core-x/blobs/sha256/{nested['digest'][7:]}: malformed 'manifests'"):
+        entry_digest(layout)
+    index_says(layout, {"manifests": "nope"})
+    with pytest.raises(LayoutError, match=r"core-x/index.json: malformed 'manifests'"):
+        entry_digest(layout)
+    index_says(layout, {"manifests": [{"mediaType": MANIFEST, "digest": "sha256:" + "X" * 64}]})
+    with pytest.raises(LayoutError, match=r"core-x/index.json: malformed digest 'sha256:X{64}'$"):
         entry_digest(layout)
     # an index naming a manifest directly (skopeo copy of a manifest): that manifest, either way
     shutil.rmtree(layout)

@@ -178,3 +178,15 @@ def test_hex_of_and_malformed_digests():
                 "sha256" + "0" * 64, "sha256:" + "g" * 64, "0" * 64]:
         with pytest.raises(LayoutError, match=r"^w: malformed digest"):
             _checked(bad, Path("w"))
+
+
+def test_blank_lines_anywhere_are_skipped_not_an_end():
+    text = f"\n{'a' * 64} core-x\n\n   \n{'b' * 64} core-y\n"
+    assert parse_digest_file(text, "core.txt") == {"core-x": "a" * 64, "core-y": "b" * 64}
+
+
+def test_a_long_bad_line_is_quoted_to_80_characters():
+    line = "z" * 200
+    with pytest.raises(DigestError) as info:
+        parse_digest_file(line, "core.txt")
+    assert str(info.value).endswith(f": {'z' * 80!r}")

@@ -100,3 +100,42 @@ def test_an_interrupt_aborts_and_goes_on():
     with pytest.raises(KeyboardInterrupt):
         run_schedule(["p"], {"p": []}, run, lambda r: True, jobs=1, priority={}, abort=lambda: aborted.append(True))
     assert aborted == [True]
+
+
+def test_a_package_waits_for_all_its_deps_whatever_its_priority():
+    out, ran = schedule(order=["x", "y", "z"], deps={"x": [], "y": [], "z": ["x", "y"]}, priority={"z": 5.0})
+    assert ran == ["x", "y", "z"]
+
+
+def test_packages_without_a_priority_come_after_those_with_one():
+    deps = {"r": [], "q": ["r"], "s": ["r"], "t": [], "u": []}
+    assert schedule(order=list(deps), deps=deps, priority={"s": 0.5, "u": 0.25})[1] == ["u", "r", "s", "q", "t"]
+
+
+def test_a_finished_build_frees_its_dependents_while_others_still_run():
+    freed = threading.Event()
+
+    def run(name: str) -> str:
+        if name == "slow":
+            return "good" if freed.wait(10) else "starved"
+        if name == "after-fast":
+            freed.set()
+        return "good"
+
+    out = run_schedule(["fast", "slow", "after-fast"], {"fast": [], "slow": [], "after-fast": ["fast"]}, run,
+                       lambda r: r == "good", jobs=2, priority={"slow": 1.0})
+    assert out.results == {"fast": "good", "slow": "good", "after-fast": "good"}
+
+
+def test_the_listener_gets_each_result():
+    got: list[tuple[str, object]] = []
+
+    class Results:
+        def started(self, name: str) -> None:
+            pass
+
+        def finished(self, name: str, result: object) -> None:
+            got.append((name, result))
+
+    schedule(fail={"b"}, keep_going=True, listener=Results())
+    assert dict(got) == {"a": "good", "b": "bad", "d": "good", "e": "good", "f": "good"}
