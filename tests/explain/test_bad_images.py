@@ -166,3 +166,35 @@ def test_two_gzip_members_are_one_layer():
     stream = LayerStream(io.BytesIO(gzip.compress(LAYER[:1000]) + gzip.compress(LAYER[1000:])), Limits(), "layer-x")
     stream.drain()
     assert stream.diff_id == "sha256:" + hashlib.sha256(LAYER).hexdigest()
+
+
+def test_a_manifest_whose_layers_are_not_a_list(tmp_path):
+    def build(p: Path) -> None:
+        config = put(p, {"os": "linux", "architecture": "amd64", "rootfs": {"type": "layers", "diff_ids": []}})
+        top(p, {"mediaType": MANIFEST, **put(p, {"config": config, "layers": {"digest": "x"}})})
+
+    assert explain_bad(tmp_path, build).endswith("has no list of layer descriptors")
+
+
+def test_a_tarball_of_too_many_members_is_refused(tmp_path, monkeypatch):
+    import rebuildx.explain.sources as sources
+
+    monkeypatch.setattr(sources, "MAX_TAR_MEMBERS", 3)  # the real cap is a million members
+    many = tmp_path / "many.tar"
+    with tarfile.open(many, "w") as tar:
+        for n in range(6):
+            info = tarfile.TarInfo(f"f{n}")
+            tar.addfile(info, io.BytesIO(b""))
+    with pytest.raises(ExplainError, match=r"many.tar: more than 3 tar members; refused"):
+        TarballSource(many)
+
+
+def test_an_out_entry_from_a_manifest_over_4_mib_is_refused(tmp_path):
+    from rebuildx.errors import LayoutError
+    from rebuildx.oci.image import write_out_entry
+
+    big = b" " * ((4 << 20) + 1)
+    digest = "sha256:" + hashlib.sha256(big).hexdigest()
+    (tmp_path / "blob").write_bytes(big)
+    with pytest.raises(LayoutError, match=rf"core-x: manifest {digest} is larger than 4 MiB; refused"):
+        write_out_entry(tmp_path / "core-x", digest, lambda d: tmp_path / "blob", "core-x")

@@ -31,3 +31,15 @@ def test_staging_refuses_a_file_changed_while_copied(tmp_path):
     with pytest.raises(FetchError, match=r"verified: changed while being copied to .*fetch/a.tgz$"):
         Staging._copy_beside(src, tmp_path / "fetch/a.tgz", hashlib.sha256(b"what was verified").hexdigest())
     assert list((tmp_path / "fetch").iterdir()) == []
+
+
+def test_a_template_that_does_not_expand_when_planning_a_fetch():
+    from rebuildx.errors import TreeError
+    from rebuildx.fetch.plan import plan_fetch
+    from rebuildx.stagex.model import Package, Source
+
+    source = Source(name="main", hash="0" * 64, mirrors=("https://m/{file}",), file="x-{nope}.tgz")
+    package = Package(stage="core", name="x", origin="x", version="1", platforms=(), sources=(source,), deps=())
+    with pytest.raises(TreeError, match=r"packages/core/x/package.toml: package core-x: \[sources.main\]: template "
+                                        r"does not expand: KeyError: 'nope'"):
+        plan_fetch([package])

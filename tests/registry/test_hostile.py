@@ -170,3 +170,18 @@ def test_token_services_that_give_no_token(reg, answer, message):
     reg.routes["/token"] = answer
     with RegistryClient() as client, pytest.raises(RegistryError, match=message):
         client.get_manifest(parse_reference(reg.ref(digest)))
+
+
+def test_explain_refuses_a_registry_manifest_of_another_size(reg):
+    from rebuildx.explain.sources import RegistrySource
+
+    child = image(reg)
+    child_digest = reg.manifest(child)
+    source = RegistrySource(reg.ref(child_digest))
+    try:
+        with pytest.raises(RegistryError, match=rf"manifest {child_digest} has {len(child)} bytes, its descriptor "
+                                                rf"says {len(child) + 5}; refused"):
+            source.document({"mediaType": MANIFEST, "digest": child_digest, "size": len(child) + 5}, 1 << 20)
+        assert source.document({"mediaType": MANIFEST, "digest": child_digest, "size": len(child)}, 1 << 20) == child
+    finally:
+        source.close()
