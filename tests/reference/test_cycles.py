@@ -36,6 +36,8 @@ def cycle_error(tmp_path, edges) -> tuple[str, list[str]]:
      {"core-b", "core-c", "core-d"}),
     ({"core-a": ["core-z"], "core-m": ["core-a"], "core-z": ["core-y"], "core-y": ["core-z"]}, {"core-y", "core-z"}),
     ({"core-a": ["core-a"]}, {"core-a"}),
+    # found only after a start that an earlier search already finished
+    ({"core-a": ["core-b"], "core-b": [], "core-c": ["core-d"], "core-d": ["core-c"]}, {"core-c", "core-d"}),
     ({"bootstrap-a": [], "core-a": ["bootstrap-a", "user-q"], "user-q": ["user-r"], "user-r": ["core-a"]},
      {"core-a", "user-q", "user-r"}),
 ])
@@ -54,3 +56,19 @@ def test_no_cycle_in_a_diamond(tmp_path):
     graph = Graph.of(packages)
     assert graph.dependents["core-d"] == ("core-b", "core-c")
     assert graph.deps["core-a"] == ("core-b", "core-c")
+
+
+def test_a_missing_dep_of_a_package_without_line_numbers():
+    from rebuildx.stagex.model import Package
+
+    a = Package(stage="core", name="a", origin="a", version=None, platforms=(), sources=(), deps=("core-ghost",))
+    with pytest.raises(PlanError) as info:
+        Graph.of({"core-a": a})
+    assert str(info.value) == ("packages/core/a/Containerfile: package core-a depends on stagex/core-ghost, "
+                               "which is not a package of this tree")
+
+
+def test_nothing_has_no_longest_path(tmp_path):
+    graph = Graph.of(_packages(tmp_path, {"core-a": []}))
+    assert graph.longest_path(set()) == (0.0, [])
+    assert graph.order(set()) == [] and graph.closure([]) == set()
