@@ -104,10 +104,10 @@ def test_layouts_that_are_not_layouts(tmp_path):
     (tmp_path / "empty/index.json").write_text('{"manifests": []}')
     with pytest.raises(ExplainError, match=r"empty: index.json lists no manifests"):
         LayoutSource(tmp_path / "empty")
-    (tmp_path / "empty/index.json").write_text(json.dumps({"manifests": [{"digest": "sha256:short"}]}))
+    (tmp_path / "empty/index.json").write_text(json.dumps({"manifests": [{"mediaType": MANIFEST, "digest": "sha256:short"}]}))
     with pytest.raises(ExplainError, match=r"empty.*sha256:short"):
         compare_images(LayoutSource(tmp_path / "empty"), good(tmp_path))
-    (tmp_path / "empty/index.json").write_text(json.dumps({"manifests": [{"digest": "sha256:" + "c" * 64}]}))
+    (tmp_path / "empty/index.json").write_text(json.dumps({"manifests": [{"mediaType": MANIFEST, "digest": "sha256:" + "c" * 64}]}))
     with pytest.raises(ExplainError, match=r"empty: blob sha256:c{64} is missing \(No such file or directory\)"):
         compare_images(LayoutSource(tmp_path / "empty"), good(tmp_path))
     with pytest.raises(ExplainError, match=r"/nowhere/at/all: no such layout directory or tarball"):
