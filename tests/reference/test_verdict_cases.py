@@ -54,9 +54,9 @@ def test_each_verdict_carries_its_digests_and_note():
         ("core-o", Verdict.NOT_BUILT, None, A, "published", "from make"),
     ]
     assert compare(["core-m"], {"core-m": A}, {"core-m": A}).verdicts[0].deps_from == "built"
-    assert result.counts() == {"MATCH": 1, "MISMATCH": 1, "NOT_BUILT": 2, "UNPUBLISHED": 1, "FAILED": 1}
+    assert result.counts() == {"MATCH": 1, "MISMATCH": 1, "NOT_BUILT": 2, "UNPUBLISHED": 1, "FAILED": 1, "UNSTABLE": 0}
     summary = result.summary()
-    assert summary == {"MATCH": 1, "MISMATCH": 1, "NOT_BUILT": 2, "UNPUBLISHED": 1, "FAILED": 1,
+    assert summary == {"MATCH": 1, "MISMATCH": 1, "NOT_BUILT": 2, "UNPUBLISHED": 1, "FAILED": 1, "UNSTABLE": 0,
                        "total": 6, "built": 3, "reproduced_percent": 50.0}
     doc = result.to_json()
     assert doc["format"] == 1 and doc["summary"] == summary
@@ -71,7 +71,7 @@ def test_built_counts_what_was_built_here_and_percent_rounds():
     assert result.summary()["reproduced_percent"] == 66.7
     assert compare(["core-a"], {}, {"core-a": A}).summary()["reproduced_percent"] is None
     assert compare(["core-a"], {"core-a": A}, {}).summary() == {
-        "MATCH": 0, "MISMATCH": 0, "NOT_BUILT": 0, "UNPUBLISHED": 1, "FAILED": 0, "total": 1, "built": 1,
+        "MATCH": 0, "MISMATCH": 0, "NOT_BUILT": 0, "UNPUBLISHED": 1, "FAILED": 0, "UNSTABLE": 0, "total": 1, "built": 1,
         "reproduced_percent": None}
 
 
