@@ -9,7 +9,9 @@ ratio. Run from the repository root:
 
 diffoscope pairs tar members by name and OCI blobs are named by digest, so it only looks inside
 the changed layers when it can pair them by similarity (python3-tlsh). Without tlsh it reports
-the blobs as added/removed and cannot name the files: the bench says so.
+the blobs as added/removed and cannot name the files. The bench prints a ratio only when both
+named exactly the three changed files; it stops with an error when diffoscope is missing, fails,
+or names other files.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import hashlib
 import io
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -92,13 +95,17 @@ def time_explain(a: Path, b: Path) -> tuple[float, set[str]]:
     return time.perf_counter() - start, {f.name for f in diff.files()}
 
 
-def time_diffoscope(tool: str, a: Path, b: Path, timeout: float) -> tuple[float, set[str], str]:
+def time_diffoscope(tool: str, a: Path, b: Path, timeout: float) -> tuple[float, set[str]]:
+    """diffoscope's time and the bench files it names; stops the bench when it did not run as a
+    baseline must (exit 1: differences found; 0 would mean it saw none, 2 that it failed)."""
     start = time.perf_counter()
     done = subprocess.run([tool, "--no-progress", "--text", "-", str(a), str(b)], capture_output=True,
                           text=True, timeout=timeout)
     seconds = time.perf_counter() - start
-    found = {name for name in CHANGED if name in done.stdout}
-    return seconds, found, done.stdout
+    if done.returncode != 1:
+        sys.exit(f"bench: diffoscope exited {done.returncode} (1 = differences found): no baseline\n"
+                 f"{done.stderr[-2000:]}")
+    return seconds, set(re.findall(r"layer\d/dir\d/file\d{5}\.bin", done.stdout))
 
 
 def main() -> None:
@@ -122,13 +129,13 @@ def main() -> None:
         if found != set(CHANGED):
             sys.exit(f"explain found {sorted(found)}, expected {CHANGED}")
         if tool is None:
-            print(f"diffoscope: not installed ({args.diffoscope}); no ratio")
-            return
-        t_diffoscope, dfound, _ = time_diffoscope(tool, a, b, args.timeout)
+            sys.exit(f"bench: diffoscope is not installed ({args.diffoscope}): no baseline to compare with")
+        t_diffoscope, dfound = time_diffoscope(tool, a, b, args.timeout)
         print(f"diffoscope: {t_diffoscope:8.2f} s  found {sorted(dfound)}")
         if dfound != set(CHANGED):
-            print("diffoscope did not name all three files (it pairs tar members by name; the changed "
-                  "layers are blobs with other digests: install python3-tlsh for its fuzzy matching)")
+            sys.exit(f"bench: diffoscope named {sorted(dfound)}, not the changed {CHANGED}: the two did not do the "
+                     "same work, so no ratio (diffoscope pairs tar members by name and the changed layers are "
+                     "blobs with other digests: install python3-tlsh for its fuzzy matching)")
         print(f"ratio: explain is {t_diffoscope / t_explain:.1f}x faster")
 
 

@@ -2,11 +2,13 @@
 
 N generated files (default 40, 500 MB in all) are served by two threaded HTTP servers on
 127.0.0.1, each in its own process (two ports: two "hosts" for the per-host limit), at full
-loopback speed and then throttled per connection to look like real upstream mirrors. A StageX-shaped tree with one package per file is fetched
+loopback speed and then throttled per host link (all connections to one server share `--rate`, plus
+50 ms before each answer's first byte) to look like real upstream mirrors. A StageX-shaped tree with one package per file is fetched
 through `fetch_sources`:
 
 - cold, `--jobs 1` vs the default jobs (each into an empty workspace), per scenario:
-  loopback at full speed, and throttled to `--rate` MB/s per connection;
+  loopback at full speed, and throttled to `--rate` MB/s per server, shared by its connections
+  (so parallelism gains from using both hosts and hiding latency, not from the throttle);
 - warm: the same run again with everything in place (verifications on record) vs the same run
   with `rehash=True`, which hashes every file (page cache warm: the baseline's best case).
 
@@ -24,6 +26,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -35,24 +38,42 @@ from rebuildx.stagex.tree import load_tree
 from rebuildx.workspace import Workspace
 
 WARM_TARGET = 50.0
+LATENCY = 0.05  # per answer, when throttled
+
+
+class Link:
+    """One host's uplink: every connection to the server shares `rate` bytes/s, as on a real
+    mirror whose bandwidth, not its connection count, is the limit. Throttling each connection
+    on its own would make N parallel downloads N times faster by construction."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate, self.free_at, self.lock = rate, 0.0, threading.Lock()
+
+    def send(self, size: int) -> None:
+        """Wait until `size` more bytes have had their turn on the link."""
+        with self.lock:
+            start = max(time.monotonic(), self.free_at)
+            self.free_at = start + size / self.rate
+            done = self.free_at
+        if (wait := done - time.monotonic()) > 0:
+            time.sleep(wait)
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    rate = 0.0  # bytes/s per connection; 0: as fast as loopback goes
+    link: Link | None = None  # None: as fast as loopback goes
+    latency = 0.0  # seconds before the first byte of each answer (a mirror's round trips)
 
     def log_message(self, *args: object) -> None:
         pass
 
     def copyfile(self, source, outputfile) -> None:  # type: ignore[no-untyped-def]
-        if not self.rate:
+        if self.latency:
+            time.sleep(self.latency)
+        if self.link is None:
             return super().copyfile(source, outputfile)
-        chunk, start, sent = 64 * 1024, time.monotonic(), 0
-        while data := source.read(chunk):
+        while data := source.read(64 * 1024):
+            self.link.send(len(data))
             outputfile.write(data)
-            sent += len(data)
-            ahead = sent / self.rate - (time.monotonic() - start)
-            if ahead > 0:
-                time.sleep(ahead)
 
 
 class Server:
@@ -70,7 +91,8 @@ class Server:
 
 
 def _serve(directory: Path, rate: float, ports: multiprocessing.Queue[int]) -> None:
-    handler = type("Handler", (_Handler,), {"rate": rate})
+    handler = type("Handler", (_Handler,), {"link": Link(rate) if rate else None,
+                                            "latency": LATENCY if rate else 0.0})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
     httpd.daemon_threads = True
     ports.put(httpd.server_address[1])
@@ -138,7 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--total-mb", type=int, default=500)
-    parser.add_argument("--rate", type=float, default=20.0, help="MB/s per connection when throttled")
+    parser.add_argument("--rate", type=float, default=20.0, help="MB/s per server (host link) when throttled")
     parser.add_argument("--dir", type=Path, help="scratch directory (default: a temporary one)")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="rebuildx-bench-fetch-", dir=args.dir))
@@ -146,7 +168,7 @@ def main() -> None:
         total = args.total_mb * 1_000_000
         files = make_files(scratch / "served", args.files, total)
         print(f"{args.files} files, {total / 1e6:.0f} MB, {os.cpu_count()} CPUs")
-        for rate, label in ((0.0, "loopback full speed"), (args.rate * 1e6, f"{args.rate:g} MB/s per connection")):
+        for rate, label in ((0.0, "loopback full speed"), (args.rate * 1e6, f"{args.rate:g} MB/s per host link")):
             servers = [Server(scratch / "served", rate) for _ in range(2)]
             root = scratch / f"tree-{int(rate)}"
             packages = make_tree(root, files, servers)

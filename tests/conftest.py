@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from shareddata import release_dir
 from treegen import Mirror, write_fixture_tree, write_graph_tree
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "stagex-2026.03.0"
+SHARED_DATA = release_dir("2026.03.0")
 
 
 @pytest.fixture
@@ -49,3 +50,19 @@ def engine() -> None:
     assert "io.containerd.snapshotter.v1" in info.stdout, "Docker runs without the containerd image store"
     bx = subprocess.run(["docker", "buildx", "version"], capture_output=True, text=True)
     assert bx.returncode == 0, "docker buildx is missing (run scripts/setup)"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test reaching the `engine` fixture (itself or through another fixture) must carry
+    @pytest.mark.engine, and one carrying the marker must reach the fixture: so that
+    `-m "not engine"` runs the pure suite alone, and an engine test fails, never skips, without
+    Docker. Checked before `-m` deselects anything."""
+    wrong = []
+    for item in items:
+        uses, marked = "engine" in getattr(item, "fixturenames", ()), item.get_closest_marker("engine") is not None
+        if uses != marked:
+            wrong.append(f"{item.nodeid}: " + ("uses the engine fixture without @pytest.mark.engine" if uses
+                                               else "@pytest.mark.engine without the engine fixture"))
+    if wrong:
+        raise pytest.UsageError("engine marker and fixture disagree:\n  " + "\n  ".join(wrong))

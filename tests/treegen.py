@@ -239,7 +239,7 @@ COPY --from=stagex/core-pair . /
     return tree
 
 
-def write_graph_tree(root: Path, graph: dict) -> None:
+def write_graph_tree(root: Path, graph: dict, real_shaped: bool = False) -> None:
     """A tree from StageX graph metadata (graph.json): each package.toml holds the package's
     metadata and each Containerfile only its dep lines (FROM for the first, COPY for the rest)."""
     by_origin: dict[tuple[str, str], list[dict]] = {}
@@ -263,6 +263,31 @@ def write_graph_tree(root: Path, graph: dict) -> None:
                     lines.append(f"{key} = {json.dumps(s[key])}")
             lines.append(f"mirrors = {json.dumps(s['mirrors'])}")
         deps = first["deps"]
-        cf = [f"FROM stagex/{deps[0]} AS build"] if deps else ["FROM scratch AS build"]
-        cf += [f"COPY --from=stagex/{d} . /" for d in deps[1:]]
+        if real_shaped:
+            cf = real_shaped_containerfile(origin, deps, list(first["sources"]), [m["name"] for m in members])
+        else:
+            cf = [f"FROM stagex/{deps[0]} AS build"] if deps else ["FROM scratch AS build"]
+            cf += [f"COPY --from=stagex/{d} . /" for d in deps[1:]]
         write_package(root, stage, origin, "\n".join(lines) + "\n", "\n".join(cf) + "\n")
+
+
+def real_shaped_containerfile(origin: str, deps: list[str], sources: list[str], subpackages: list[str]) -> list[str]:
+    """A Containerfile laid out as StageX's are (written here, not copied): ARGs, a build stage
+    FROM its first dep with the others COPY'd in, the sources ADDed from fetch/, heredoc RUN
+    blocks of shell (indented, so never read as dep lines), and one package stage per output."""
+    cf = ["ARG VERSION", "ARG SOURCE_DATE_EPOCH=1"] + [f"ARG {s.upper().replace('-', '_')}_SOURCE" for s in sources]
+    cf += [f"FROM stagex/{deps[0]} AS build"] if deps else ["FROM scratch AS build"]
+    cf += [f"COPY --from=stagex/{d} . /" for d in deps[1:]]
+    cf += [f"ADD fetch/${{{s.upper().replace('-', '_')}_SOURCE}} ." for s in sources]
+    cf += [f"RUN tar -xf ${{{sources[0].upper().replace('-', '_')}_SOURCE}}" if sources else "RUN true",
+           f"WORKDIR /{origin}-${{VERSION}}", "ENV SOURCE_DATE_EPOCH=1", "RUN --network=none <<-EOF",
+           "\tset -eux", "\t./configure \\", "\t\t--build=${ARCH}-linux-musl \\",
+           "\t\t--host=${ARCH}-linux-musl \\", "\t\t--prefix=/usr \\", "\t\t--sysconfdir=/etc \\",
+           "\t\t--mandir=/usr/share/man \\", "\t\t--enable-static", '\tmake -j "$(nproc)"', "EOF",
+           "RUN --network=none <<-EOF", "\tset -eux", "\tmake DESTDIR=/rootfs install",
+           "\t# FROM stagex/ and COPY --from=stagex/ inside a heredoc are shell, not deps",
+           '\tfind /rootfs -exec touch -hcd "@0" "{}" +', "EOF"]
+    for name in subpackages:
+        target = "package" if name == origin else f"package-{name}"
+        cf += ["", f"FROM scratch AS {target}", "COPY --from=build /rootfs/ /"]
+    return cf

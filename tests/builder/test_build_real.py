@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -18,12 +17,13 @@ import ocitools
 from rebuildx.build.run import BuildOptions, Status, run_build
 from rebuildx.engine.buildx import BuildxEngine
 from rebuildx.engine.check import require_engine
-from rebuildx.errors import BuildError, RebuildxError
+from rebuildx.errors import LayoutError, RebuildxError
 from rebuildx.oci.digest import entry_digest
 from rebuildx.oci.layout import check_layout
 from rebuildx.stagex.tree import load_tree
 from rebuildx.workspace import Workspace
 from treegen import sha256, tarball, write_fixture_tree
+from watching import watching
 
 ALL = ["bootstrap-seed", "core-hello", "core-pair", "core-tool-a", "core-tool-b", "pallet-hello-kit"]
 
@@ -58,6 +58,7 @@ def out_digests(root: Path) -> dict[str, str]:
     return {p.name: entry_digest(p) for p in sorted((root / "out").iterdir()) if not p.name.startswith(".")}
 
 
+@pytest.mark.engine
 def test_whole_tree_then_resume_then_cold(fixture_tree, identity):
     fixture_tree.prefill_fetch()
     first = build(fixture_tree.root, identity, jobs=2)
@@ -76,6 +77,7 @@ def test_whole_tree_then_resume_then_cold(fixture_tree, identity):
         "bootstrap-seed": Status.UP_TO_DATE, "core-hello": Status.BUILT}
 
 
+@pytest.mark.engine
 def test_jobs_1_and_3_give_identical_digests(tmp_path, identity):
     results = []
     for jobs in (1, 3):
@@ -85,6 +87,7 @@ def test_jobs_1_and_3_give_identical_digests(tmp_path, identity):
     assert results[0] == results[1] and len(results[0]) == 6
 
 
+@pytest.mark.engine
 def test_changed_source_rebuilds_exactly_it_and_its_dependents(fixture_tree, identity):
     fixture_tree.prefill_fetch()
     before = digests(build(fixture_tree.root, identity, jobs=2))
@@ -100,6 +103,7 @@ def test_changed_source_rebuilds_exactly_it_and_its_dependents(fixture_tree, ide
     assert digests(after)["core-tool-a"] == before["core-tool-a"]
 
 
+@pytest.mark.engine
 def test_keep_going_builds_independent_siblings(fixture_tree, identity):
     fixture_tree.prefill_fetch()
     cf = fixture_tree.root / "packages/core/pair/Containerfile"
@@ -124,6 +128,7 @@ def test_keep_going_builds_independent_siblings(fixture_tree, identity):
     assert never_ran == set(ALL) - {n for _, n in events.seen} - {"pallet-hello-kit"}
 
 
+@pytest.mark.engine
 def test_cold_refuses_foreign_out_entries(fixture_tree, identity):
     fixture_tree.prefill_fetch()
     build(fixture_tree.root, identity, ["bootstrap-seed"])
@@ -134,23 +139,25 @@ def test_cold_refuses_foreign_out_entries(fixture_tree, identity):
     assert preseeded.exists()
 
 
-def _watch_out(out: Path, stop: threading.Event, partial: list[str]) -> None:
-    """Look at out/ as another tool would, as often as possible: every visible entry must be whole."""
-    while not stop.is_set():
-        for entry in list(out.iterdir()) if out.is_dir() else []:
-            if entry.name.startswith(".") or not entry.is_dir():
-                continue
+def _look_at_out(out: Path, partial: list[str]) -> None:
+    """Look at out/ as another tool would: every visible entry must be whole."""
+    try:
+        entries = list(out.iterdir())
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue
+        try:
+            ino = entry.stat().st_ino
+            check_layout(entry)
+        except (LayoutError, OSError) as e:
             try:
-                ino = entry.stat().st_ino
-                check_layout(entry)
-            except (BuildError, OSError) as e:
-                try:
-                    still = entry.stat().st_ino == ino
-                except OSError:
-                    still = False  # renamed away while we looked: not a partial entry
-                if still:
-                    partial.append(f"{entry.name}: {e}")
-        time.sleep(0.02)
+                still = entry.stat().st_ino == ino
+            except OSError:
+                still = False  # renamed away while we looked: not a partial entry
+            if still:
+                partial.append(f"{entry.name}: {e}")
 
 
 def _cli(root: Path, *args: str) -> subprocess.Popen:
@@ -161,6 +168,7 @@ def _cli(root: Path, *args: str) -> subprocess.Popen:
 TRIALS = int(os.environ.get("REBUILDX_SIGKILL_TRIALS", "10"))
 
 
+@pytest.mark.engine
 def test_sigkill_at_random_moments_never_leaves_partial_out(tmp_path, identity):
     reference = write_fixture_tree(tmp_path / "reference")
     reference.prefill_fetch()
@@ -170,17 +178,14 @@ def test_sigkill_at_random_moments_never_leaves_partial_out(tmp_path, identity):
     tree.prefill_fetch()
     out = tree.root / "out"
     for trial in range(TRIALS):
-        stop, partial = threading.Event(), []
-        watcher = threading.Thread(target=_watch_out, args=(out, stop, partial), daemon=True)
-        watcher.start()
-        proc = _cli(tree.root, "--jobs", "3", "--cold")
-        time.sleep(rng.uniform(0.3, 4.0))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        resumed = _cli(tree.root, "--jobs", "3")
-        _, err = resumed.communicate(timeout=600)
-        stop.set()
-        watcher.join()
+        partial: list[str] = []
+        with watching(lambda partial=partial: _look_at_out(out, partial), pause=0.02):
+            proc = _cli(tree.root, "--jobs", "3", "--cold")
+            time.sleep(rng.uniform(0.3, 4.0))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            resumed = _cli(tree.root, "--jobs", "3")
+            _, err = resumed.communicate(timeout=600)
         assert partial == [], f"trial {trial}: partial out/ entries seen: {partial}"
         assert resumed.returncode == 0, f"trial {trial}: resume failed: {err[-2000:]}"
         assert out_digests(tree.root) == clean, f"trial {trial}"
@@ -234,6 +239,7 @@ def _none_left(root: Path) -> bool:
     return False
 
 
+@pytest.mark.engine
 def test_ctrl_c_stops_running_builds(fixture_tree, identity):
     proc = _start_slow_build(fixture_tree)
     proc.send_signal(signal.SIGINT)
@@ -244,6 +250,7 @@ def test_ctrl_c_stops_running_builds(fixture_tree, identity):
     assert not (fixture_tree.root / "out/core-hello").exists()
 
 
+@pytest.mark.engine
 def test_sigkill_takes_its_builds_along(fixture_tree, identity):
     proc = _start_slow_build(fixture_tree)
     proc.send_signal(signal.SIGKILL)
@@ -251,6 +258,7 @@ def test_sigkill_takes_its_builds_along(fixture_tree, identity):
     assert _none_left(fixture_tree.root), "buildx or tar outlived a killed rebuildx"
 
 
+@pytest.mark.engine
 def test_rerun_trusts_an_unchanged_entry_and_rebuilds_a_damaged_one(fixture_tree, identity):
     fixture_tree.prefill_fetch()
     first = digests(build(fixture_tree.root, identity, jobs=2))

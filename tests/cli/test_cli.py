@@ -47,6 +47,7 @@ def test_plan_table_counts_and_longest_path(fixture_tree):
 
 def test_tree_defaults_to_current_directory(fixture_tree):
     done = rebuildx("plan", "hello", "--json", cwd=fixture_tree.root)
+    assert done.returncode == 0, done.stderr
     assert [p["name"] for p in json.loads(done.stdout)["packages"]] == ["bootstrap-seed", "core-hello"]
 
 

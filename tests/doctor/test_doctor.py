@@ -90,6 +90,7 @@ def dockerd_without_containerd_store():
     shutil.rmtree(d, ignore_errors=True)
 
 
+@pytest.mark.engine
 def test_doctor_and_build_against_an_engine_without_the_containerd_store(engine, fixture_tree,
                                                                           dockerd_without_containerd_store):
     env = dockerd_without_containerd_store
@@ -114,6 +115,7 @@ def test_no_engine_at_all_is_one_line(fixture_tree, tmp_path):
     assert "no Docker engine answers" in done.stderr and "scripts/setup" in done.stderr
 
 
+@pytest.mark.engine
 def test_failing_build_writes_a_support_bundle(engine, fixture_tree):
     (fixture_tree.root / "packages/core/hello/Containerfile").write_text(
         "FROM stagex/bootstrap-seed\nRUN --network=none echo the-last-words && exit 9\n")
@@ -143,6 +145,7 @@ def test_disk_estimate_from_history_else_pro_rata(tmp_path):
     assert _disk_estimate(ws, [], {}) == FULL_TREE_BYTES // FULL_TREE_PACKAGES * FULL_TREE_PACKAGES
 
 
+@pytest.mark.engine
 def test_doctor_finds_out_entries_built_from_other_inputs(engine, fixture_tree):
     fixture_tree.prefill_fetch()
     cmd = [sys.executable, "-m", "rebuildx"]
@@ -157,6 +160,7 @@ def test_doctor_finds_out_entries_built_from_other_inputs(engine, fixture_tree):
     assert "bootstrap-seed" not in findings["out/ inputs"]["message"]
 
 
+@pytest.mark.engine
 def test_a_fetch_failure_before_any_build_still_writes_a_bundle(engine, tmp_path):
     from treegen import write_fixture_tree
 

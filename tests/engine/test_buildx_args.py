@@ -1,7 +1,8 @@
 """Golden argument lists: `docker buildx build` exactly as StageX 2026.03.0's generated Makefile
 calls it (TARGET_TEMPLATE in src/targets.py), for each kind of package.
 
-Regenerate with REBUILDX_REGOLD=1 only after checking the change against StageX's template.
+Regenerate with REBUILDX_REGOLD=1 only after checking the change against StageX's template: a
+run that rewrites a golden file fails, so a comparison never passes against what it just wrote.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ def test_golden_argv(tmp_path, package):
     tree = load_tree(write_fixture_tree(tmp_path).root)
     argv = buildx_argv(tree.packages[package], "linux/amd64")
     golden = GOLDEN / f"{package}.json"
-    if os.environ.get("REBUILDX_REGOLD"):
-        golden.write_text(json.dumps(argv, indent=1) + "\n")
-    assert argv == json.loads(golden.read_text())
+    expected = json.loads(golden.read_text()) if golden.exists() else None
+    if os.environ.get("REBUILDX_REGOLD") and argv != expected:
+        golden.write_text(json.dumps(argv, indent=1) + "\n")  # never compared with in this run
+        pytest.fail(f"rewrote {golden.name}: review `git diff {golden.parent}`, then run again without REBUILDX_REGOLD")
+    assert argv == expected
 
 
 def test_cold_adds_no_cache_and_platform_choice(tmp_path):

@@ -28,6 +28,7 @@ def cli(*args: str):
     return CliRunner().invoke(app, ["explain", *args], catch_exceptions=False)
 
 
+@pytest.mark.engine
 def test_non_deterministic_step_is_named_as_content(built):
     diff = run(built, "core-clock", LayoutSource(built.published_layout("core-clock")))
     assert diff.classification == CONTENT
@@ -36,6 +37,7 @@ def test_non_deterministic_step_is_named_as_content(built):
     assert {c.kind for c in diff.children} == {"index", "manifest", "config", "layers", "files"}
 
 
+@pytest.mark.engine
 def test_mode_change_is_metadata(built):
     diff = run(built, "core-perm", LayoutSource(built.published_layout("core-perm")))
     assert diff.classification == METADATA
@@ -43,6 +45,7 @@ def test_mode_change_is_metadata(built):
     assert (f.name, [(c.name, c.published, c.local) for c in f.children]) == ("usr/bin/hi", [("mode", "0755", "0644")])
 
 
+@pytest.mark.engine
 def test_same_files_in_other_layers_is_layer_split_only(built):
     diff = run(built, "core-split", LayoutSource(built.published_layout("core-split")))
     assert diff.classification == LAYER_SPLIT and diff.files() == []
@@ -51,6 +54,7 @@ def test_same_files_in_other_layers_is_layer_split_only(built):
     assert "layer split only" in render_markdown(diff)
 
 
+@pytest.mark.engine
 def test_from_registry_by_digest_and_tag(built, registry):
     layout = built.published_layout("core-clock")
     registry.push(layout, "stagex/core-clock", "1.0")
@@ -61,6 +65,7 @@ def test_from_registry_by_digest_and_tag(built, registry):
     assert diff.published.startswith(f"{registry.host}/stagex/core-clock:1.0@sha256:")
 
 
+@pytest.mark.engine
 def test_from_tarball_and_cli_json_round_trip(built, tmp_path):
     tarball = layout_tarball(built.published_layout("core-perm"), tmp_path / "core-perm.tar")
     assert run(built, "core-perm", TarballSource(tarball)).classification == METADATA
@@ -74,6 +79,7 @@ def test_from_tarball_and_cli_json_round_trip(built, tmp_path):
     assert default_published_image(built.local, "core-perm") == "docker.io/stagex/core-perm:1.0"
 
 
+@pytest.mark.engine
 def test_identical_exits_0_and_errors_exit_1(built, tmp_path):
     same = cli("core-perm", "--tree", str(built.local), "--published-image", str(built.local / "out/core-perm"))
     assert same.exit_code == 0 and IDENTICAL in same.output
@@ -81,6 +87,7 @@ def test_identical_exits_0_and_errors_exit_1(built, tmp_path):
     assert missing.exit_code == 1 and "no package 'core-nothing'" in missing.output
 
 
+@pytest.mark.engine
 def test_tampered_registry_blob_is_refused(built, registry):
     layout = built.published_layout("core-clock")
     registry.push(layout, "stagex/core-clock", "1.0")
@@ -94,6 +101,7 @@ def test_tampered_registry_blob_is_refused(built, registry):
     assert f"rebuildx: error: {ref}: asked for blob {layer['digest']}, received sha256:" in result.output
 
 
+@pytest.mark.engine
 def test_diffoscope_on_content_differences(built):
     if shutil.which("diffoscope") is None:
         pytest.fail("diffoscope is missing (scripts/setup installs diffoscope-minimal)")

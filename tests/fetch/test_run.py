@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from rebuildx.fetch.files import Staging
 from rebuildx.stagex.tree import load_tree
 from rebuildx.state.db import connect
 from rebuildx.workspace import Workspace
+from watching import watching
 
 from .conftest import MirrorServer, blob, files_under, sha, write_package
 
@@ -63,19 +63,8 @@ def test_404_fails_over_to_the_next_mirror_and_its_file_name(tmp_path: Path, mir
 def test_wrong_bytes_never_appear_under_fetch(tmp_path: Path, mirror1: MirrorServer, mirror2: MirrorServer) -> None:
     one_source(tmp_path, [mirror1.add("/a.tgz", A, mode="wrong", chunk=16_384, pause=0.005), mirror2.add("/a.tgz", A)])
     seen: set[bytes] = set()
-    stop = threading.Event()
-
-    def watch() -> None:
-        while not stop.is_set():
-            seen.update(files_under(tmp_path / "fetch").values())
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
+    with watching(lambda: seen.update(files_under(tmp_path / "fetch").values())):
         [result] = fetch(tmp_path).results
-    finally:
-        stop.set()
-        watcher.join()
     assert result.outcome is Outcome.FETCHED and result.via == mirror2.url("/a.tgz")
     assert result.attempts[0].answer.startswith("sha256 mismatch: got ")
     assert seen <= {A}

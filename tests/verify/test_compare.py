@@ -52,6 +52,7 @@ def built(upstream, tmp_path):
     return clone
 
 
+@pytest.mark.engine
 def test_entries_not_built_here_prove_nothing(built):
     done = rebuildx("compare", "--tree", str(built), "--json")
     assert done.returncode == EXIT_NOTHING
@@ -60,6 +61,7 @@ def test_entries_not_built_here_prove_nothing(built):
     assert all("not built by rebuildx here" in v["note"] for v in verdicts)
 
 
+@pytest.mark.engine
 def test_compare_against_the_checkout_url_and_directory(built, upstream, tmp_path):
     done = rebuildx("compare", "--tree", str(built), "--json", "--any-out")
     assert done.returncode == 0, done.stderr
@@ -80,6 +82,7 @@ def test_compare_against_the_checkout_url_and_directory(built, upstream, tmp_pat
         mirror.close()
 
 
+@pytest.mark.engine
 def test_compare_diff_and_junit_on_a_mismatch(built, tmp_path):
     shutil.rmtree(built / "out/core-tool-b")
     shutil.copytree(built / "out/core-tool-a", built / "out/core-tool-b")
@@ -95,6 +98,7 @@ def test_compare_diff_and_junit_on_a_mismatch(built, tmp_path):
     assert [c.get("name") for c in suite.findall("testcase") if c.find("failure") is not None] == ["core-tool-b"]
 
 
+@pytest.mark.engine
 def test_nothing_to_compare(built):
     shutil.rmtree(built / "out")
     done = rebuildx("compare", "--tree", str(built))

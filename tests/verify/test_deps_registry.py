@@ -27,6 +27,7 @@ def verify(upstream, tmp_path, registry, *selection):
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.engine
 def test_leaf_against_deps_pulled_from_the_registry_matches(upstream, tmp_path, registry):
     done = verify(upstream, tmp_path, registry, "pallet-hello-kit")
     assert done.returncode == 0, done.stderr[-3000:]
@@ -37,6 +38,7 @@ def test_leaf_against_deps_pulled_from_the_registry_matches(upstream, tmp_path, 
         assert entry_digest(tmp_path / "stagex/out" / dep) == f"sha256:{digest}"
 
 
+@pytest.mark.engine
 def test_tampered_registry_blob_is_refused(upstream, tmp_path, registry):
     hello = upstream.published_out / "core-hello"
     manifest = json.loads((hello / "blobs/sha256" / entry_digest(hello).split(":")[1]).read_text())

@@ -30,6 +30,7 @@ def reference_digests(out: Path, semantics: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("release, semantics", [("2026.03.0", "manifest"), ("2025.06.1", "manifest"),
                                                 ("2025.05.0", "index")])
+@pytest.mark.engine
 def test_digest_files_byte_for_byte(upstream, release, semantics):
     out_root = upstream.published_out.parent
     written = write_digests(Workspace(out_root), digest_semantics(release))

@@ -14,7 +14,6 @@ from rebuildx.explain.content import judge_content
 from rebuildx.explain.difference import CONTENT, TIMESTAMPS, Difference
 from rebuildx.outcomes import ContentVerdict
 
-pytestmark = pytest.mark.engine
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +27,7 @@ def rebuildx(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
                           timeout=1200)
 
 
+@pytest.mark.engine
 def test_a_release_built_with_podman_matches_buildkit_by_content(upstream, podman, tmp_path):
     report = tmp_path / "podman.json"
     done = rebuildx("verify", "--release", "2099.01.0", "--repo", str(upstream.root), "--tree",
@@ -54,6 +54,7 @@ def test_a_release_built_with_podman_matches_buildkit_by_content(upstream, podma
     assert sorted(p.name for p in (tmp_path / "stagex/out").iterdir()) == sorted(rows)
 
 
+@pytest.mark.engine
 def test_a_tampered_containerfile_differs_from_the_published_image(upstream, podman, tmp_path):
     clone = tmp_path / "stagex"
     subprocess.run(["git", "clone", "-q", "-b", "release/2099.01.0", str(upstream.root), str(clone)], check=True)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from releasegen import git
 from treegen import sha256, tarball
 
@@ -16,6 +18,14 @@ def rebuildx(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
                           cwd=cwd, timeout=900)
 
 
+def status_of(tree, release: str = "2099.01.0") -> dict:
+    """`rebuildx status --json`, which reports and always exits 0."""
+    done = rebuildx("status", "--release", release, "--tree", str(tree), "--json")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+@pytest.mark.engine
 def test_matching_release_exits_0(upstream, tmp_path):
     report = tmp_path / "report.json"
     junit = tmp_path / "junit.xml"
@@ -33,10 +43,10 @@ def test_matching_release_exits_0(upstream, tmp_path):
     again = rebuildx("compare", "--tree", str(tmp_path / "stagex"), "--json")
     assert again.returncode == 0 and {v["verdict"] for v in json.loads(again.stdout)["verdicts"]} == {"MATCH"}
     # the ledger: everything matched in closure mode is chain-verified
-    status = rebuildx("status", "--release", "2099.01.0", "--tree", str(tmp_path / "stagex"), "--json")
-    assert json.loads(status.stdout)["counts"]["chain_verified"] == 6
+    assert status_of(tmp_path / "stagex")["counts"]["chain_verified"] == 6
 
 
+@pytest.mark.engine
 def test_changed_package_mismatches_with_its_dependents(upstream, tmp_path):
     root = upstream.root
     data = tarball("hello-1.2.3", {"hello.sh": "#!/bin/sh\necho tampered\n"})
@@ -68,6 +78,7 @@ def test_changed_package_mismatches_with_its_dependents(upstream, tmp_path):
     assert "usr/share/pair/hello-copy" in json.dumps(doc["explanations"]["core-pair"]["difference"])
 
 
+@pytest.mark.engine
 def test_failing_build_is_failed_with_its_own_exit_code(upstream, tmp_path):
     root = upstream.root
     git(root, "checkout", "-q", "release/2099.01.0")
@@ -96,6 +107,7 @@ def test_failing_build_is_failed_with_its_own_exit_code(upstream, tmp_path):
         n for n, v in verdicts.items() if v == "FAILED"}
 
 
+@pytest.mark.engine
 def test_reused_checkout_must_be_clean_and_at_the_release(upstream, tmp_path):
     clone = tmp_path / "stagex"
     subprocess.run(["git", "clone", "-q", str(upstream.root), str(clone)], check=True)
@@ -106,18 +118,21 @@ def test_reused_checkout_must_be_clean_and_at_the_release(upstream, tmp_path):
     done = rebuildx("verify", "--release", "2099.01.0", "--tree", str(clone))
     assert done.returncode == 1 and "has local changes (packages/core/hello/Containerfile)" in done.stderr
     done = rebuildx("verify", "--release", "2099.99.0", "--tree", str(clone))
+    assert done.returncode == 1
     assert "neither branch release/2099.99.0 nor tag 2099.99.0 exists" in done.stderr
     # allowed, the report says what was really built
     report = clone / "r.json"
     subprocess.run(["git", "-C", str(clone), "checkout", "-q", "main"], check=True)
     done = rebuildx("verify", "core-hello", "--release", "2099.01.0", "--tree", str(clone), "--allow-dirty",
                     "--report", str(report))
+    assert done.returncode == 4, done.stderr[-3000:]  # the dirty Containerfile has no `package` stage: FAILED
     doc = json.loads(report.read_text())
     main = subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     assert doc["head"] == main != doc["commit"] and doc["dirty"] == ["packages/core/hello/Containerfile"]
     assert "this does not verify the release" in done.stdout
 
 
+@pytest.mark.engine
 def test_deps_published_then_chain_verified(upstream, tmp_path):
     clone = tmp_path / "stagex"
     args = ("--release", "2099.01.0", "--repo", str(upstream.root), "--tree", str(clone), "-j", "2")
@@ -128,21 +143,22 @@ def test_deps_published_then_chain_verified(upstream, tmp_path):
     assert [(v["package"], v["verdict"], v["deps_from"]) for v in report["verdicts"]] == [
         ("pallet-hello-kit", "MATCH", "published")]
     assert set(report["published_deps"]) == {"bootstrap-seed", "core-hello", "core-tool-a", "core-pair"}
-    status = json.loads(rebuildx("status", "--release", "2099.01.0", "--tree", str(clone), "--json").stdout)
+    status = status_of(clone)
     assert status["counts"]["chain_verified"] == 0 and status["counts"]["matched"] == 1
     assert "core-hello" in status["gaps"]["pallet-hello-kit"]
     done = rebuildx("verify", "core-pair", *args)  # closure mode: seed, hello, pair
     assert done.returncode == 0, done.stderr[-3000:]
-    status = json.loads(rebuildx("status", "--release", "2099.01.0", "--tree", str(clone), "--json").stdout)
+    status = status_of(clone)
     assert status["counts"]["chain_verified"] == 3  # seed, hello, pair
     assert status["gaps"]["pallet-hello-kit"] == ["core-tool-a"]
     done = rebuildx("verify", "core-tool-a", "--deps", "published", "--deps-from",
                     str(upstream.published_out), *args)
     assert done.returncode == 0, done.stderr[-3000:]
-    status = json.loads(rebuildx("status", "--release", "2099.01.0", "--tree", str(clone), "--json").stdout)
+    status = status_of(clone)
     assert status["counts"]["chain_verified"] == 5 and status["gaps"] == {}
 
 
+@pytest.mark.engine
 def test_tampered_published_dep_is_refused(upstream, tmp_path):
     out = upstream.published_out
     layer_blobs = sorted((out / "core-hello/blobs/sha256").iterdir(), key=lambda p: -p.stat().st_size)
