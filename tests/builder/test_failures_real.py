@@ -106,7 +106,7 @@ def test_each_failure_is_named_with_its_fix(tmp_path, daemon, on_daemon):
     assert "OOM-killed" in (got["core-oom"].failure.evidence or "")
 
 
-def test_a_full_data_root_is_disk_full(tmp_path, on_daemon):
+def test_a_full_data_root_is_disk_full(engine, tmp_path, on_daemon):
     d = TestDaemon(tmp_path / "daemon", data_size="64m").start()
     try:
         on_daemon(d)
@@ -158,7 +158,7 @@ def test_containerd_killed_mid_build_is_engine_state_and_not_retried_while_the_e
     assert r.attempts == 1  # the smoke test failed too: a second attempt would fail the same way
 
 
-def test_lost_engine_state_is_retried_once_after_the_smoke_test_passes(tmp_path, on_daemon):
+def test_lost_engine_state_is_retried_once_after_the_smoke_test_passes(engine, tmp_path, on_daemon):
     d = TestDaemon(tmp_path / "daemon").start()
     try:
         on_daemon(d)

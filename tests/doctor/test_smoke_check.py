@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from rebuildx.doctor.checks import Facts, Level, diagnose
 from rebuildx.engine.check import EngineInfo
 from rebuildx.engine.smoke import SmokeResult
@@ -43,6 +45,7 @@ def test_no_engine_no_smoke_line():
     assert smoke_finding(None, engine=None) is None
 
 
+@pytest.mark.engine
 def test_a_source_with_the_wrong_hash_is_named_in_the_bundle(engine, tmp_path, mirror):
     import subprocess
     import sys
