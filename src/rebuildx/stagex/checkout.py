@@ -8,6 +8,7 @@ would prove nothing about it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from rebuildx.errors import CheckoutError
 from rebuildx.stagex.model import release_tuple
 from rebuildx.proc import run
 
+_RELEASE_NAME = re.compile(r"\d{4}\.\d{2}\.\d+")
 DEFAULT_REPO = "https://codeberg.org/stagex/stagex.git"
 
 
@@ -84,3 +86,22 @@ def prepare(root: Path, release: str, *, repo: str | None = None, allow_dirty: b
             raise CheckoutError(f"{root} has local changes ({', '.join(dirty[:5])}); fix: commit or "
                                 f"stash them, or --allow-dirty")
     return Checkout(root, release, ref, commit, head, tuple(dirty))
+
+
+def package_revision(root: Path, directory: str) -> str:
+    """2024.12.0's revision annotation: `git rev-list HEAD -1 <directory>` run in the tree, as its
+    Makefile's `$(shell …)` runs it; "" where that prints nothing (not a git checkout)."""
+    done = run(["git", "-C", str(root), "rev-list", "HEAD", "-1", "--", directory], check=False,
+               error=CheckoutError)
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def tree_release(root: Path) -> str | None:
+    """The release a checkout is at: a release tag or branch pointing at HEAD, else None."""
+    done = run(["git", "-C", str(root), "for-each-ref", "--points-at", "HEAD", "--format=%(refname)",
+                "refs/tags", "refs/heads/release", "refs/remotes/origin/release"], check=False, error=CheckoutError)
+    if done.returncode != 0:
+        return None
+    names = {ref.rsplit("/", 1)[-1] for ref in done.stdout.split()}
+    releases = sorted((n for n in names if _RELEASE_NAME.fullmatch(n)), key=release_tuple)
+    return releases[-1] if releases else None
