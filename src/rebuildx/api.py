@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from rebuildx.fetch.export import Collected
     from rebuildx.stagex.checkout import Checkout
     from rebuildx.stagex.plan import Plan
+    from rebuildx.stagex.releases import ReleaseProfile
     from rebuildx.state.ledger import ReleaseStatus
     from rebuildx.trust.signatures.run import SignSummary
     from rebuildx.trust.signatures.verdicts import SignatureReport
@@ -54,7 +55,8 @@ if TYPE_CHECKING:
 __all__ = ["BuilderCheck", "CompareResult", "Events", "FetchResult", "PlanResult", "SignRequest", "SignaturesRequest", "VerifyOutcome",
            "VerifyRequest", "build", "builder_specs", "builders", "check_signatures", "compare", "digests", "doctor", "explain", "fetch", "open_tree",
            "plan", "report", "sign_signatures", "status", "verify",
-           "attest_check", "attest_keygen", "attest_publish", "attest_signer", "attest_verify", "attestations_dir"]
+           "attest_check", "attest_keygen", "attest_publish", "attest_signer", "attest_verify", "attestations_dir",
+           "build_commands", "release_profile"]
 
 
 class Events:
@@ -223,8 +225,42 @@ def _before(run: _Run, tree: Tree, ws: Workspace, options: BuildOptions, sources
     return before
 
 
-def _engine(ws: Workspace, name: str) -> tuple[Any, str, Workspace]:
-    """(engine, its identity, the workspace it builds into) for `buildx` or `podman`."""
+def release_profile(tree: Tree, release: str | None = None, *, events: Events = QUIET) -> ReleaseProfile:
+    """The recipe the tree's release builds with: `release` if given, else the release the
+    checkout is at (a release tag or branch at HEAD), else the newest (with a warning)."""
+    from rebuildx.stagex.checkout import tree_release
+    from rebuildx.stagex.releases import profile_for, profile_warning
+
+    release = release or tree_release(tree.root)
+    profile = profile_for(release)
+    warning = profile_warning(release)
+    if warning:
+        events.warning(warning)
+    return profile
+
+
+def build_commands(tree: Tree, selection: Sequence[str] = (), options: BuildOptions | None = None, *,
+                   release: str | None = None, events: Events = QUIET) -> list[tuple[str, list[str]]]:
+    """`build --dry-run`: per package of the plan, deps first, the shell lines a build runs (the
+    release's fetch/ links, then `docker buildx build … | tar`), as `make -n` prints them. Every
+    package of the plan is listed, up to date or not; nothing runs, no engine is needed."""
+    from rebuildx.build.run import BuildOptions
+    from rebuildx.engine.base import BuildRequest
+    from rebuildx.engine.buildx import BuildxEngine
+    from rebuildx.stagex.plan import make_plan
+
+    options = options or BuildOptions()
+    ws = Workspace(tree.root)
+    engine = BuildxEngine(ws, profile=release_profile(tree, release, events=events))
+    plan = make_plan(tree, selection, platform=options.platform, only=options.only)
+    return [(p.full_name, engine.steps(BuildRequest(p, ws.out_entry(p.full_name), options.platform,
+                                                    no_cache=options.cold)))
+            for p in plan.packages]
+
+
+def _engine(ws: Workspace, name: str, profile: ReleaseProfile | None = None) -> tuple[Any, str, Workspace]:
+    """(engine, its identity, the workspace it builds into) for `buildx` or `podman`; buildx runs
+    the release's recipe (`profile`, default the newest)."""
     if name == "podman":
         from rebuildx.engine.podman import PodmanEngine, probe_podman
 
@@ -234,15 +270,18 @@ def _engine(ws: Workspace, name: str) -> tuple[Any, str, Workspace]:
         raise RebuildxError(f"--engine {name}: unknown engine (buildx or podman)")
     from rebuildx.engine.buildx import BuildxEngine
     from rebuildx.engine.check import require_engine
+    from rebuildx.stagex.releases import NEWEST
 
-    return BuildxEngine(ws), require_engine().identity, ws
+    return BuildxEngine(ws, profile=profile or NEWEST), require_engine().identity, ws
 
 
 def build(tree: Tree, selection: Sequence[str] = (), options: BuildOptions | None = None,
-          sources: FetchOptions | None = None, *, events: Events = QUIET, engine: str = "buildx") -> BuildReport:
-    """doctor, fetch, then build the selection and its closure into out/ as StageX's make does
-    (with `engine="podman"`: into .rebuildx/engines/podman/out/). A failed package is a FAILED
-    result (and a support bundle), not an exception."""
+          sources: FetchOptions | None = None, *, release: str | None = None, events: Events = QUIET,
+          engine: str = "buildx") -> BuildReport:
+    """doctor, fetch, then build the selection and its closure into out/ as the release's make
+    does (`release`: as given, else the checkout's; see release_profile; with `engine="podman"`:
+    into .rebuildx/engines/podman/out/). A failed package is a FAILED result (and a support
+    bundle), not an exception."""
     from rebuildx.build.run import BuildOptions, run_build
     from rebuildx.fetch import FetchOptions
 
@@ -251,13 +290,15 @@ def build(tree: Tree, selection: Sequence[str] = (), options: BuildOptions | Non
     selection = _words(selection)
     if options.builders and engine != "buildx":
         raise RebuildxError(f"--builder names BuildKit builders: it does not go with --engine {engine}")
+    profile = release_profile(tree, release, events=events)
     farm: list[FarmMember] = []
     if options.builders:
         ws = Workspace(tree.root)
         builder, identity, farm = _engines(ws, options.builders, options.jobs)
     else:
-        builder, identity, ws = _engine(Workspace(tree.root), engine)
-    run = _Run(tree.root, None)
+        builder, identity, ws = _engine(Workspace(tree.root), engine, profile)
+    _use_recipe(profile, builder, farm)
+    run = _Run(tree.root, release)
     try:
         report = run_build(ws, tree, selection, options, builder, identity, listener=events,
                            before=_before(run, tree, ws, options, sources, events, release=None, engine=engine),
@@ -298,6 +339,13 @@ def _rebased(engine: Any, farm: list[FarmMember], ws: Workspace) -> tuple[Any, l
 
     farm = [FarmMember(m.name, BuildxEngine(ws, builder=m.spec), m.jobs, m.spec) for m in farm]
     return (farm[0].engine if farm else BuildxEngine(ws)), farm
+
+
+def _use_recipe(profile: ReleaseProfile, engine: Any, farm: Sequence[FarmMember]) -> None:
+    """Every BuildKit engine of a run builds with the release's recipe (Podman has its own)."""
+    for each in (engine, *(m.engine for m in farm)):
+        if hasattr(each, "profile"):
+            each.profile = profile
 
 
 def _tell_down(report: BuildReport, events: Events) -> None:
@@ -474,6 +522,7 @@ def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
     before = _before(run, tree, ws, build_options, request.sources or FetchOptions(), events,
                      release=None if request.allow_dirty else request.release)
     engine, farm = _rebased(engine, farm, ws)
+    _use_recipe(release_profile(tree, request.release, events=events), engine, farm)
     try:
         if request.deps == "published":
             result = verify_published_deps(checkout, published, options, engine, identity,

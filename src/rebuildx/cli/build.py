@@ -20,17 +20,21 @@ from rebuildx.cli.options import builder_options, engine_option, platform_option
 @click.option("--keep-going", "-k", is_flag=True, help="After a failure, build everything that does not depend on it.")
 @click.option("--force", is_flag=True, help="Rebuild the selection even when it is up to date.")
 @click.option("--only", is_flag=True, help="The selection alone; its deps must already be in out/.")
+@click.option("--release", metavar="YYYY.MM.N", default=None,
+              help="Build with this release's commands (default: the release the checkout is at, else the newest).")
+@click.option("--dry-run", "-n", is_flag=True,
+              help="Print the commands a build would run, every package of the plan (as make -n); run nothing.")
 @platform_option
 @engine_option
 @sources_options
 @builder_options
 @rounds_option
 def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bool, keep_going: bool,
-          force: bool, only: bool, platform: str, engine: str, sources_dir: Path | None,
-          mirrors: tuple[str, ...], builder_specs: tuple[str, ...], builders_files: tuple[Path, ...],
-          rounds: int) -> None:
+          force: bool, only: bool, release: str | None, dry_run: bool, platform: str, engine: str,
+          sources_dir: Path | None, mirrors: tuple[str, ...], builder_specs: tuple[str, ...],
+          builders_files: tuple[Path, ...], rounds: int) -> None:
     """Fetch the sources of SELECTION (default: all) and its dependency closure, then build it
-    into out/ exactly as StageX's make does."""
+    into out/ exactly as the release's own make does."""
     from rebuildx import api
     from rebuildx.build.run import BuildOptions, default_jobs
     from rebuildx.cli.progress import TerminalEvents
@@ -41,9 +45,16 @@ def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bo
                            only=only, platform=platform, rounds=rounds,
                            builders=api.builder_specs(builder_specs, builders_files) if builder_specs or
                            builders_files else ())
+    if dry_run:
+        for package, lines in api.build_commands(tree, selection, options, release=release,
+                                                 events=TerminalEvents()):
+            click.echo(f"# {package}")
+            for line in lines:
+                click.echo(line)
+        return
     with TerminalEvents() as events:
         report = api.build(tree, selection, options, FetchOptions(sources_dir=sources_dir, mirrors=mirrors),
-                           events=events, engine=engine)
+                           release=release, events=events, engine=engine)
     summarise(report)
     unstable = summarise_rounds(report.rounds) if rounds > 1 else 0
     if unstable:  # as in compare and verify: a difference found says more than a failed build

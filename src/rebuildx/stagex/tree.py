@@ -86,6 +86,10 @@ def load_tree(root: Path | str) -> Tree:
     where: dict[str, Path] = {}
     warnings: list[str] = []
     cache = TomlCache(root / ".rebuildx" / "cache" / "package-toml.json")
+    flat = sorted(root.glob("packages/*/Containerfile"))
+    if flat:
+        raise TreeError(f"{flat[0].relative_to(root)}: a packages/<name>/ tree, StageX's layout before "
+                        f"2024.12.0 (no stages, no src/targets.py); rebuildx builds releases from 2024.12.0 on")
     for containerfile in _containerfiles(root):
         directory = containerfile.parent
         toml_path = directory / "package.toml"
