@@ -684,14 +684,21 @@ def status(tree: Tree, release: str) -> ReleaseStatus:
 # doctor and explain -------------------------------------------------------------------------
 
 def doctor(tree: Tree, selection: Sequence[str] = (), *, release: str | None = None, cold: bool = False,
-           air_gapped: bool = False, platform: str = DEFAULT_PLATFORM) -> DoctorReport:
-    """Machine and checkout checks for the selection, each failure with its fix."""
+           air_gapped: bool = False, platform: str = DEFAULT_PLATFORM, makefile: Path | None = None,
+           events: Events = QUIET) -> DoctorReport:
+    """Machine and checkout checks for the selection, each failure with its fix; with `makefile`
+    (the tree's own generated Makefile), rebuildx's build commands compared with its recipes."""
+    from rebuildx.doctor.commands import command_findings
     from rebuildx.doctor.preflight import examine
     from rebuildx.stagex.plan import make_plan
 
     packages = make_plan(tree, _words(selection), platform=platform).packages
-    return examine(tree.root, tree=tree, packages=packages, release=release, cold=cold, air_gapped=air_gapped,
-                   platform=platform)
+    report = examine(tree.root, tree=tree, packages=packages, release=release, cold=cold, air_gapped=air_gapped,
+                     platform=platform)
+    if makefile is not None:
+        report.findings.append(command_findings(tree.root, packages, release_profile(tree, release, events=events),
+                                                makefile))
+    return report
 
 
 def explain(tree_dir: Path | str, package: str, published: str | None = None, options: Any = None, *,

@@ -55,6 +55,7 @@ class Facts:
     smoke: SmokeResult | None = None  # the engine smoke test (engine/smoke.py)
     git: bool = True
     release: str | None = None
+    tree_release: str | None = None  # the release the checkout is at (tag or branch at HEAD)
     checkout_problem: str | None = None  # wrong commit, dirty, missing release
     foreign_out: list[str] = field(default_factory=list)
     stale_out: list[str] = field(default_factory=list)
@@ -135,7 +136,7 @@ def _engine(f: Facts) -> list[Finding]:
     if f.engine is None:
         level = Level.WARN if f.engine_name == "podman" else Level.FAIL
         return [Finding("docker", level, f.engine_error or "no engine", "run scripts/setup")]
-    docker_min, buildx_min = release_minimum(f.release)
+    docker_min, buildx_min = release_minimum(f.release or f.tree_release)
     out = []
     have = version_tuple(f.engine.server_version)
     if have < (25, 0):

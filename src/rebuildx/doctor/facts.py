@@ -18,7 +18,7 @@ from rebuildx.engine.podman import probe_podman
 from rebuildx.engine.smoke import SmokeResult, smoke_test
 from rebuildx.errors import RebuildxError
 from rebuildx.proc import run
-from rebuildx.stagex.checkout import dirty_files, resolve_release
+from rebuildx.stagex.checkout import dirty_files, resolve_release, tree_release
 from rebuildx.stagex.model import Package
 from rebuildx.stagex.tree import Tree
 from rebuildx.state.history import History
@@ -81,6 +81,7 @@ def gather(root: Path, *, tree: Tree | None = None, packages: Sequence[Package] 
     f.platforms = tuple(sorted({p.platform(platform) for p in packages})) or (platform,)
     f.platforms = tuple(sorted({x for p in f.platforms for x in p.split(",")}))
     f.disk_needed_bytes = _disk_estimate(ws, [p.full_name for p in packages], History(ws).sizes())
+    f.tree_release = tree_release(root)
     if release:
         f.checkout_problem = _checkout_problem(root, release)
     f.foreign_out = foreign_entries(ws, History(ws)) if ws.out.is_dir() else []

@@ -82,3 +82,51 @@ def _recipe(package: str, line: str, where: str, revision: Callable[[str], str])
     except ValueError as e:
         raise MakefileError(f"{where}: recipe of {package} does not split as a shell command ({e})") from e
     return Recipe(package, tuple(" ".join(s.split()) for s in steps[:steps.index(build[0])]), tuple(argv))
+
+
+def as_rebuildx_runs_it(argv: tuple[str, ...] | list[str]) -> list[str]:
+    """A Makefile's command with rebuildx's deliberate differences applied (none reaches the
+    image): `docker buildx build` for `$(BUILDER) build` (docker's `build` is buildx's),
+    `--progress=plain`, and a dep's repeated `--build-context` passed once."""
+    words = list(argv)
+    if words[:2] == ["docker", "build"]:
+        words = ["docker", "buildx", *words[1:]]
+    out: list[str] = []
+    seen: set[str] = set()
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--build-context" and i + 1 < len(words):
+            if words[i + 1] not in seen:
+                seen.add(words[i + 1])
+                out += words[i:i + 2]
+            i += 2
+            continue
+        out.append("--progress=plain" if word.startswith("--progress=") else word)
+        i += 1
+    return out
+
+
+def argument_differences(ours: list[str], theirs: list[str]) -> tuple[list[str], list[str]]:
+    """(what only `ours` has, what only `theirs` has), argument by argument; an `--output`'s
+    comma-separated fields are compared one by one."""
+    def units(argv: list[str]) -> list[str]:
+        found: list[str] = []
+        i = 0
+        while i < len(argv):
+            word = argv[i]
+            if word in _TAKES_VALUE and i + 1 < len(argv):
+                if word == "--output":
+                    found += argv[i + 1].split(",")
+                else:
+                    found.append(f"{word} {argv[i + 1]}")
+                i += 2
+            else:
+                found.append(word)
+                i += 1
+        return found
+    a, b = units(ours), units(theirs)
+    return [u for u in a if u not in b], [u for u in b if u not in a]
+
+
+_TAKES_VALUE = {"--ulimit", "--tag", "--build-arg", "--output", "--build-context", "--target", "-f", "--file"}
