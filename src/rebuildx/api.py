@@ -56,7 +56,7 @@ __all__ = ["BuilderCheck", "CompareResult", "Events", "FetchResult", "PlanResult
            "VerifyRequest", "build", "builder_specs", "builders", "check_signatures", "compare", "digests", "doctor", "explain", "fetch", "open_tree",
            "plan", "report", "sign_signatures", "status", "verify",
            "attest_check", "attest_keygen", "attest_publish", "attest_signer", "attest_verify", "attestations_dir",
-           "build_commands", "release_profile"]
+           "build_commands", "release_hint", "release_profile"]
 
 
 class Events:
@@ -434,7 +434,33 @@ def compare(tree: Tree, selection: Sequence[str] = (), published: Sequence[str] 
                                    digest_semantics(release))
     else:
         not_ours = not_built_here(ws, tree)
-    return CompareResult(judge(names, local, theirs, failed, not_ours=not_ours), local, theirs, names)
+    comparison = _hinted(judge(names, local, theirs, failed, not_ours=not_ours), ws, release)
+    return CompareResult(comparison, local, theirs, names)
+
+
+def _hinted(comparison: Comparison, ws: Workspace, release: str | None) -> Comparison:
+    """Each MISMATCH whose files another release published (the checkout's history) noted so."""
+    from rebuildx.compare.hints import with_release_hints
+    from rebuildx.outcomes import Verdict
+    from rebuildx.stagex.checkout import tree_release
+    from rebuildx.stagex.history import read_release_digests
+
+    if not any(v.verdict is Verdict.MISMATCH for v in comparison.verdicts):
+        return comparison
+    return with_release_hints(comparison, ws, read_release_digests(ws.root),
+                              release or tree_release(ws.root))
+
+
+def release_hint(tree_dir: Path, package: str, release: str | None = None) -> str | None:
+    """For explain: "these files are the ones published in …" when out/<package> is what another
+    release published (the checkout's history), else None."""
+    from rebuildx.compare.hints import out_digests
+    from rebuildx.stagex.checkout import tree_release
+    from rebuildx.stagex.history import cross_release_hint, read_release_digests
+
+    ws = Workspace(tree_dir)
+    return cross_release_hint(package, out_digests(ws, package), read_release_digests(ws.root),
+                              release or tree_release(ws.root))
 
 
 # verify -------------------------------------------------------------------------------------
@@ -538,6 +564,7 @@ def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
     except RebuildxError as e:  # doctor, fetch, published deps: still worth a bundle
         run.bundle(events, error=str(e))
         raise
+    result.comparison = _hinted(result.comparison, ws, request.release)
     if request.explain and result.comparison.exit_code == exitcodes.DIFFERS:
         result.extra["explanations"] = explain_mismatches(
             ws, result.comparison, published_image_spec(request.explain_from or request.deps_from))

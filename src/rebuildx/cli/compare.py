@@ -45,7 +45,7 @@ def compare_cmd(selection: tuple[str, ...], tree_dir: Path, release: str | None,
     """A verdict per package of SELECTION (default: all) and its closure: MATCH, MISMATCH,
     NOT_BUILT, UNPUBLISHED or FAILED. Exit 0 only when every one MATCHes."""
     from rebuildx import api
-    from rebuildx.compare.present import summary_line, table, unified_diff, write_junit
+    from rebuildx.compare.present import notes, summary_line, table, unified_diff, write_junit
 
     result = api.compare(api.open_tree(tree_dir), selection, published_specs or ("git:HEAD",),
                          release=release, any_out=any_out)
@@ -58,5 +58,7 @@ def compare_cmd(selection: tuple[str, ...], tree_dir: Path, release: str | None,
     else:
         console = make_console()
         console.print(table(result.comparison))
+        for line in notes(result.comparison):
+            console.print(line, markup=False)
         console.print(summary_line(result.comparison))
     sys.exit(result.comparison.exit_code)

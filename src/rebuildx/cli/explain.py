@@ -52,4 +52,7 @@ def explain(package: str, tree_dir: Path, published: str | None, as_json: bool, 
         from rich.console import Console
 
         render_terminal(diff, Console(), max_files)
+    hint = None if diff.identical else api.release_hint(tree_dir, package)
+    if hint:
+        click.echo(f"rebuildx: hint: {package}: {hint}", err=True)
     sys.exit(exitcodes.OK if diff.identical else exitcodes.DIFFERS)

@@ -67,7 +67,7 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
     from rebuildx import api
     from rebuildx.build.run import default_jobs
     from rebuildx.cli.progress import TerminalEvents
-    from rebuildx.compare.present import summary_line, table, write_junit
+    from rebuildx.compare.present import notes, summary_line, table, write_junit
     from rebuildx.fetch import FetchOptions
 
     request = api.VerifyRequest(
@@ -96,6 +96,8 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
         write_junit(outcome.comparison, junit)
     console = make_console()
     console.print(table(outcome.comparison))
+    for line in notes(outcome.comparison):
+        console.print(line, markup=False)
     console.print(summary_line(outcome.comparison))
     for r in outcome.build.results if outcome.build else []:
         if r.failure:  # why a FAILED package failed, and what to do

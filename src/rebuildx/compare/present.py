@@ -27,6 +27,11 @@ def table(comparison: Comparison):  # -> rich renderable
     return t
 
 
+def notes(comparison: Comparison) -> list[str]:
+    """`<package>: <note>` for each MISMATCH with a note (another release published its files)."""
+    return [f"{v.package}: {v.note}" for v in comparison.verdicts if v.verdict.value == "MISMATCH" and v.note]
+
+
 def summary_line(comparison: Comparison) -> str:
     """In the spirit of `guix challenge`: counts, and the share of what was built that matched."""
     s = comparison.summary()

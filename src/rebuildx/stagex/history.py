@@ -73,6 +73,13 @@ def cross_release_hint(package: str, digests: Mapping[Semantics, str], history: 
 
 def read_release_digests(root: Path) -> dict[str, dict[str, str]]:
     """Every release's digests files from the checkout's git history (branch, else tag)."""
+    try:
+        return _read(root)
+    except (OSError, ValueError):  # no git, or output cut short: no hints, never an error
+        return {}
+
+
+def _read(root: Path) -> dict[str, dict[str, str]]:
     refs = subprocess.run(["git", "-C", str(root), "for-each-ref", "--format=%(refname)"],
                           capture_output=True, text=True, check=False)
     if refs.returncode != 0:
@@ -85,7 +92,7 @@ def read_release_digests(root: Path) -> dict[str, dict[str, str]]:
     objects = [f"{ref}:{path}" for ref in by_release.values() for path in _digest_files(root, ref)]
     if not objects:
         return {}
-    batch = subprocess.run(["git", "-C", str(root), "cat-file", "--batch"], input="\n".join(objects) + "\n",
+    batch = subprocess.run(["git", "-C", str(root), "cat-file", "--batch"], input=("\n".join(objects) + "\n").encode(),
                            capture_output=True, check=False)
     history: dict[str, dict[str, str]] = {}
     out, pos = batch.stdout, 0
