@@ -120,3 +120,23 @@ def test_fetch_is_linked_into_the_package_as_the_release_does(tmp_path, release)
     else:  # rm -rf, then exactly fetch/'s visible files
         assert there == {"hello.tar.gz": b"verified"}
         assert link_steps(hello, profile)[0] == "rm -rf packages/core/hello/fetch"
+
+
+def test_an_entry_built_with_any_releases_recipe_is_current_and_another_tree_is_stale(tmp_path):
+    from rebuildx.build.run import BuildOptions, Builder, stale_entries
+    from rebuildx.engine.buildx import BuildxEngine
+    from rebuildx.state.history import History
+
+    tree = load_tree(write_fixture_tree(tmp_path / "stagex").root)
+    ws = Workspace(tree.root)
+    history = History(ws)
+    seed = tree.packages["bootstrap-seed"]
+    for profile in (profile_for("2024.12.0"), profile_for("2025.06.1")):  # e.g. build --release 2025.06.1
+        key = Builder(ws, tree, BuildxEngine(ws, profile=profile), history, "engine-x", BuildOptions()).key(seed)
+        history.claim_out("bootstrap-seed", key, "sha256:" + "0" * 64)
+        history.record_build("bootstrap-seed", input_key=key, ok=True, digest="sha256:" + "0" * 64, seconds=1.0,
+                             engine="engine-x", log="", error=None)
+        ws.out_entry("bootstrap-seed").mkdir(parents=True, exist_ok=True)
+        assert stale_entries(ws, tree, None, ["bootstrap-seed"]) == []
+    (tree.root / "packages" / "bootstrap" / "seed" / "Containerfile").write_text("FROM scratch\n# changed\n")
+    assert stale_entries(ws, load_tree(tree.root), None, ["bootstrap-seed"]) == ["bootstrap-seed"]

@@ -27,7 +27,9 @@ from rebuildx.build.inputs import directory_digest, input_key
 from rebuildx.stagex.model import DEFAULT_PLATFORM, Package
 from rebuildx.build.outputs import (clean_leftovers, foreign_entries, install, new_build_dir, out_digest,
                               recorded_entry_ok, remove_entry, workspace_lock)
+from rebuildx.stagex.checkout import tree_release
 from rebuildx.stagex.plan import Plan, make_plan
+from rebuildx.stagex.releases import NEWEST, PROFILES, ReleaseProfile, profile_for
 from rebuildx.build.placement import Farm, Fault, FaultPolicy, speed_factors
 from rebuildx.build.scheduler import Listener, run_on_farm
 from rebuildx.state.history import History
@@ -227,8 +229,9 @@ def stale_entries(workspace: Workspace, tree: Tree, engine_identity: str | None,
     """Packages whose out/ entry rebuildx built from other inputs than the tree's now (another
     commit, changed files; with `engine_identity`, another engine too): a build would replace
     them. Without it, each entry is judged with the engine that built it, so no engine need
-    answer (only its command line is computed)."""
-    engine = engine or BuildxEngine(workspace)
+    answer (only its command line is computed). Without `engine`, an entry built with any
+    release's recipe counts (`build --release`), the checkout's release's tried first."""
+    engines = [engine] if engine else [BuildxEngine(workspace, profile=p) for p in _profiles_tree_first(tree)]
     history = History(workspace)
     stale = []
     for name in names:
@@ -236,10 +239,19 @@ def stale_entries(workspace: Workspace, tree: Tree, engine_identity: str | None,
         if not record or record.input_key.startswith("published:") or not workspace.out_entry(name).is_dir():
             continue
         identity = engine_identity or history.engine_of(name, record.input_key) or ""
-        builder = Builder(workspace, tree, engine, history, identity, BuildOptions(platform=platform))
-        if name in tree.packages and builder.key(tree.packages[name]) != record.input_key:
+        if name in tree.packages and all(
+                Builder(workspace, tree, e, history, identity, BuildOptions(platform=platform))
+                .key(tree.packages[name]) != record.input_key for e in engines):
             stale.append(name)
     return stale
+
+
+def _profiles_tree_first(tree: Tree) -> list[ReleaseProfile]:
+    try:
+        first = profile_for(tree_release(tree.root))
+    except RebuildxError:  # a release rebuildx does not build: nothing it built can be current
+        first = NEWEST
+    return [first, *(p for p in PROFILES if p is not first)]
 
 
 def not_built_here(workspace: Workspace, tree: Tree) -> dict[str, str]:
