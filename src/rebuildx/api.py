@@ -387,12 +387,14 @@ class BuilderCheck:
 # digests and compare ------------------------------------------------------------------------
 
 def digests(tree: Tree, release: str | None = None) -> dict[str, Path]:
-    """digests/<stage>.txt from out/, the bytes `make digests` writes for `release`."""
+    """digests/<stage>.txt from out/, the bytes `make digests` writes for `release` (default: the
+    release the checkout is at)."""
     from rebuildx.compare.digestfiles import write_digests
+    from rebuildx.stagex.checkout import tree_release
     from rebuildx.stagex.releases import digest_semantics
 
     ws = Workspace(tree.root)
-    written = write_digests(ws, digest_semantics(release))
+    written = write_digests(ws, digest_semantics(release or tree_release(tree.root)))
     if not written:
         raise DigestError(f"{ws.out}: no entries, so no digest file was written (digests/ is left as it "
                           f"is); build first")
@@ -416,6 +418,7 @@ def compare(tree: Tree, selection: Sequence[str] = (), published: Sequence[str] 
     from rebuildx.compare.digestfiles import damaged_entries, local_digests
     from rebuildx.compare.published import load_published
     from rebuildx.compare.verdicts import compare as judge
+    from rebuildx.stagex.checkout import tree_release
     from rebuildx.stagex.plan import make_plan
     from rebuildx.stagex.releases import digest_semantics
     from rebuildx.state.history import History
@@ -423,7 +426,8 @@ def compare(tree: Tree, selection: Sequence[str] = (), published: Sequence[str] 
     selection = _words(selection)
     theirs = load_published(tree.root, _words(published), release)
     ws = Workspace(tree.root)
-    local = local_digests(ws, digest_semantics(release))
+    semantics = digest_semantics(release or tree_release(tree.root))
+    local = local_digests(ws, semantics)
     names = make_plan(tree, selection).names
     if not selection or list(selection) == ["all"]:
         names += sorted(n for n in theirs.keys() | local.keys() if n not in tree.packages)
@@ -431,7 +435,7 @@ def compare(tree: Tree, selection: Sequence[str] = (), published: Sequence[str] 
     failed = {n: e for n in names if (e := history.last_failure(n)) is not None}
     if any_out:  # others' entries count, once every blob of theirs is checked
         not_ours = damaged_entries(ws, [n for n in foreign_entries(ws, history) if n in local],
-                                   digest_semantics(release))
+                                   semantics)
     else:
         not_ours = not_built_here(ws, tree)
     comparison = _hinted(judge(names, local, theirs, failed, not_ours=not_ours), ws, release)

@@ -12,7 +12,8 @@ import click
 from rebuildx.cli.options import RELEASE, console as make_console, tree_option
 
 release_option = click.option("--release", type=RELEASE, default=None, metavar="YYYY.MM.N",
-                              help="The release: picks the digest semantics (index before 2025.06.1).")
+                              help="The release: picks the digest semantics (index before 2025.06.1; default: the "
+                                   "checkout's release).")
 
 
 @click.command()
