@@ -670,7 +670,7 @@ def verify_content(request: VerifyRequest, *, events: Events = QUIET) -> Content
     published = load_published(checkout.root, (f"git:{checkout.commit}", *request.published), request.release)
     ws = Workspace(checkout.root)
     tree = load_tree(checkout.root)
-    buildkit, bk_id, _ = _engine(ws, "buildx")
+    buildkit, bk_id, _ = _engine(ws, "buildx", release_profile(tree, request.release, events=events))
     podman, pm_id, _ = _engine(ws, "podman")
     options = BuildOptions(jobs=request.jobs, platform=request.platform)
     run = _Run(checkout.root, request.release)

@@ -46,6 +46,8 @@ def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bo
                            builders=api.builder_specs(builder_specs, builders_files) if builder_specs or
                            builders_files else ())
     if dry_run:
+        if engine != "buildx":
+            raise click.UsageError("--dry-run prints buildx's commands (the release's Makefile's); not with --engine")
         for package, lines in api.build_commands(tree, selection, options, release=release,
                                                  events=TerminalEvents()):
             click.echo(f"# {package}")
