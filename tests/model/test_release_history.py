@@ -106,3 +106,23 @@ def test_release_digests_are_read_from_the_checkouts_branches_and_tags(tmp_path)
     assert sorted(history) == ["2025.06.0", "2025.06.1", "2026.01.0"]
     assert history["2025.06.1"] == {"bootstrap-stage0": "b" * 64, "core-bash": "d" * 64}
     assert read_release_digests(tmp_path / "not-git") == {}
+
+
+def test_compare_names_the_releases_that_published_a_mismatchs_files(tmp_path):
+    import sys
+
+    from treegen import write_fixture_tree
+
+    root = write_fixture_tree(tmp_path / "stagex").root
+    (root / "digests").mkdir()
+    _git(root, "init", "-q")
+    for release, digest in (("2025.06.1", "a" * 64), ("2025.08.0", "a" * 64), ("2026.01.0", "b" * 64)):
+        (root / "digests" / "bootstrap.txt").write_text(f"{digest} bootstrap-seed\n")
+        _git(root, "add", "-A")
+        _git(root, "commit", "--allow-empty", "-qm", release)
+        _git(root, "tag", release)
+    _layout(Workspace(root).out_entry("bootstrap-seed"), "a" * 64)  # what 2025.06.1 and 2025.08.0 published
+    done = subprocess.run([sys.executable, "-m", "rebuildx", "compare", "bootstrap-seed", "--any-out",
+                           "--tree", str(root)], capture_output=True, text=True)
+    assert done.returncode == 3, done.stdout + done.stderr  # MISMATCH against HEAD's (2026.01.0's) digests
+    assert "bootstrap-seed: these files are the ones published in 2025.06.1–2025.08.0" in done.stdout
