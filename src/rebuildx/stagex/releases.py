@@ -6,7 +6,7 @@ are written into the manifest; the revision annotation too). rebuildx does not r
 `targets.py` (fetched code runs only inside BuildKit), so each era's template is described here,
 read from StageX's history (`src/targets.py`, `src/common.py`, `src/global.mk`, `src/compat.sh`,
 `src/digests.py` at each release tag) and checked against every package of the generated
-Makefiles of nine releases (tests/stagex/test_release_commands.py).
+Makefiles of nine releases (tests/model/test_release_commands.py); docs/releases.md has the table.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from rebuildx.errors import TreeError
 from rebuildx.oci.digest import Semantics
 from rebuildx.stagex.model import release_tuple
+
 
 class FetchLink(enum.Enum):
     """How the recipe puts `fetch/<stage>/<origin>/` into `packages/<stage>/<origin>/fetch`."""
@@ -51,7 +52,7 @@ class ReleaseProfile:
     version_forms: tuple[str, ...]  # the VERSION* build args, in order
     source_args: SourceArgs
     git_sha: bool  # <NAME>_GIT_SHA build args
-    subpackages: bool  # [package] subpackages read (built with --target package-<name>)
+    subpackages: bool  # subpackages built with --target package-<name> (2024.12.0 had none)
     platforms: bool  # [package] platforms pin --platform
     version_from: bool  # [package] version_from resolved
     fetch_link: FetchLink
