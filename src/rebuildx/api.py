@@ -716,19 +716,21 @@ def status(tree: Tree, release: str) -> ReleaseStatus:
 
 def doctor(tree: Tree, selection: Sequence[str] = (), *, release: str | None = None, cold: bool = False,
            air_gapped: bool = False, platform: str = DEFAULT_PLATFORM, makefile: Path | None = None,
-           events: Events = QUIET) -> DoctorReport:
+           targets_py: bool = False, events: Events = QUIET) -> DoctorReport:
     """Machine and checkout checks for the selection, each failure with its fix; with `makefile`
-    (the tree's own generated Makefile), rebuildx's build commands compared with its recipes."""
-    from rebuildx.doctor.commands import command_findings
+    (the tree's own generated Makefile), or `targets_py` (generate it: the tree's src/targets.py
+    run inside BuildKit), rebuildx's build commands compared with its recipes."""
+    from rebuildx.doctor.commands import command_findings, generated_command_findings
     from rebuildx.doctor.preflight import examine
     from rebuildx.stagex.plan import make_plan
 
     packages = make_plan(tree, _words(selection), platform=platform).packages
     report = examine(tree.root, tree=tree, packages=packages, release=release, cold=cold, air_gapped=air_gapped,
                      platform=platform)
-    if makefile is not None:
-        report.findings.append(command_findings(tree.root, packages, release_profile(tree, release, events=events),
-                                                makefile))
+    if makefile is not None or targets_py:
+        profile = release_profile(tree, release, events=events)
+        report.findings.append(command_findings(tree.root, packages, profile, makefile) if makefile is not None
+                               else generated_command_findings(tree.root, packages, profile))
     return report
 
 

@@ -1,9 +1,9 @@
 """doctor's comparison of rebuildx's build commands with a Makefile the tree itself generated.
 
-rebuildx does not run a checkout's `src/targets.py` (fetched code runs only inside BuildKit), so
-the user generates the file (`make out/targets.mk`, or `python3 src/targets.py > FILE`, in a
-sandbox of their choosing) and passes `--makefile FILE`. The profiles are checked against nine
-releases; this is how a newer release, or a patched tree, is checked.
+rebuildx runs a checkout's `src/targets.py` only inside BuildKit (`--targets-py`: fetched code
+never runs outside it), or reads a Makefile the user generated (`--makefile FILE`, e.g. from
+`make out/targets.mk`). The profiles are checked against nine releases; this is how a newer
+release, or a patched tree, is checked.
 """
 
 from __future__ import annotations
@@ -14,13 +14,29 @@ from pathlib import Path
 
 from rebuildx.doctor.checks import Finding, Level
 from rebuildx.engine.buildx import buildx_argv
-from rebuildx.errors import RebuildxError
+from rebuildx.engine.targets import tree_makefile
+from rebuildx.errors import EngineError, RebuildxError
 from rebuildx.stagex.checkout import package_revision
 from rebuildx.stagex.makefile import argument_differences, as_rebuildx_runs_it, read_recipes
 from rebuildx.stagex.model import DEFAULT_PLATFORM, Package
 from rebuildx.stagex.releases import ReleaseProfile
+from rebuildx.workspace import Workspace
 
 SHOWN = 5  # packages named in the finding; the rest are counted
+
+
+def generated_command_findings(root: Path, packages: Sequence[Package], profile: ReleaseProfile) -> Finding:
+    """command_findings against the tree's own src/targets.py output, generated inside BuildKit
+    (engine/targets.py) and kept as .rebuildx/targets.mk."""
+    try:
+        text = tree_makefile(root)
+        path = Workspace(root).state_dir / "targets.mk"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    except (EngineError, OSError) as e:
+        return Finding("commands", Level.FAIL, f"the tree's src/targets.py could not be run: {e}",
+                       "pass a Makefile the tree generated with --makefile FILE")
+    return command_findings(root, packages, profile, path)
 
 
 def command_findings(root: Path, packages: Sequence[Package], profile: ReleaseProfile, makefile: Path) -> Finding:
