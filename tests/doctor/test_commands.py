@@ -44,7 +44,9 @@ def test_another_releases_profile_is_caught(tmp_path):
 
 def test_a_file_that_is_no_generated_makefile_fails_with_one_line(tmp_path):
     tree = _tree(tmp_path)
-    for content in (b"all:\n\techo hi\n", b"\x1f\x8b broken gzip", b"\xff\xfe"):
+    for content in (b"all:\n\techo hi\n", b"\x1f\x8b broken gzip", b"\xff\xfe",
+                    b"out/core-bash/index.json:\n\t$(BUILDER) build $(WHAT) x\n",
+                    b"out/core-bash/index.json:\n\tmkdir -p out\n", b"out/core-bash/index.json:\n\t$(BUILDER) build 'x\n"):
         bad = tmp_path / "bad.mk"
         bad.write_bytes(content)
         found = command_findings(tree.root, [tree.packages["core-bash"]], profile_for("2025.06.1"), bad)
