@@ -438,33 +438,29 @@ def compare(tree: Tree, selection: Sequence[str] = (), published: Sequence[str] 
                                    semantics)
     else:
         not_ours = not_built_here(ws, tree)
-    comparison = _hinted(judge(names, local, theirs, failed, not_ours=not_ours), ws, release)
+    comparison = _hinted(judge(names, local, theirs, failed, not_ours=not_ours), ws)
     return CompareResult(comparison, local, theirs, names)
 
 
-def _hinted(comparison: Comparison, ws: Workspace, release: str | None) -> Comparison:
-    """Each MISMATCH whose files another release published (the checkout's history) noted so."""
+def _hinted(comparison: Comparison, ws: Workspace) -> Comparison:
+    """Each MISMATCH whose files some release published (the checkout's history) noted so."""
     from rebuildx.compare.hints import with_release_hints
     from rebuildx.outcomes import Verdict
-    from rebuildx.stagex.checkout import tree_release
     from rebuildx.stagex.history import read_release_digests
 
     if not any(v.verdict is Verdict.MISMATCH for v in comparison.verdicts):
         return comparison
-    return with_release_hints(comparison, ws, read_release_digests(ws.root),
-                              release or tree_release(ws.root))
+    return with_release_hints(comparison, ws, read_release_digests(ws.root))
 
 
-def release_hint(tree_dir: Path, package: str, release: str | None = None) -> str | None:
-    """For explain: "these files are the ones published in …" when out/<package> is what another
+def release_hint(tree_dir: Path, package: str) -> str | None:
+    """For explain: "these files are the ones published in …" when out/<package> is what some
     release published (the checkout's history), else None."""
     from rebuildx.compare.hints import out_digests
-    from rebuildx.stagex.checkout import tree_release
     from rebuildx.stagex.history import cross_release_hint, read_release_digests
 
     ws = Workspace(tree_dir)
-    return cross_release_hint(package, out_digests(ws, package), read_release_digests(ws.root),
-                              release or tree_release(ws.root))
+    return cross_release_hint(package, out_digests(ws, package), read_release_digests(ws.root))
 
 
 # verify -------------------------------------------------------------------------------------
@@ -568,7 +564,7 @@ def verify(request: VerifyRequest, *, events: Events = QUIET) -> VerifyOutcome:
     except RebuildxError as e:  # doctor, fetch, published deps: still worth a bundle
         run.bundle(events, error=str(e))
         raise
-    result.comparison = _hinted(result.comparison, ws, request.release)
+    result.comparison = _hinted(result.comparison, ws)
     if request.explain and result.comparison.exit_code == exitcodes.DIFFERS:
         result.extra["explanations"] = explain_mismatches(
             ws, result.comparison, published_image_spec(request.explain_from or request.deps_from))

@@ -16,13 +16,12 @@ from rebuildx.stagex.history import ReleaseDigests, cross_release_hint
 from rebuildx.workspace import Workspace
 
 
-def with_release_hints(comparison: Comparison, workspace: Workspace, history: ReleaseDigests,
-                       release: str | None) -> Comparison:
+def with_release_hints(comparison: Comparison, workspace: Workspace, history: ReleaseDigests) -> Comparison:
     """The comparison, each MISMATCH whose out/ entry another release published noted so."""
     verdicts = []
     for v in comparison.verdicts:
         if v.verdict is Verdict.MISMATCH and history:
-            hint = cross_release_hint(v.package, out_digests(workspace, v.package), history, release)
+            hint = cross_release_hint(v.package, out_digests(workspace, v.package), history)
             if hint:
                 v = replace(v, note=f"{v.note}; {hint}" if v.note else hint)
         verdicts.append(v)

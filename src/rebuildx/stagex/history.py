@@ -61,10 +61,10 @@ def spans(releases: Iterable[str], known: Iterable[str]) -> str:
     return ", ".join(run[0] if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
 
 
-def cross_release_hint(package: str, digests: Mapping[Semantics, str], history: ReleaseDigests,
-                       release: str | None = None) -> str | None:
-    """The sentence for a mismatch whose files another release published, else None."""
-    found = [r for r in releases_publishing(package, digests, history) if r != release]
+def cross_release_hint(package: str, digests: Mapping[Semantics, str], history: ReleaseDigests) -> str | None:
+    """The sentence for a mismatch whose files some releases published, else None (a mismatch
+    is against another digest, so the releases named are never the one compared with)."""
+    found = releases_publishing(package, digests, history)
     if not found:
         return None
     return (f"these files are the ones published in {spans(found, history)}: the sources agree, "
