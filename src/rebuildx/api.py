@@ -279,9 +279,10 @@ def build(tree: Tree, selection: Sequence[str] = (), options: BuildOptions | Non
           sources: FetchOptions | None = None, *, release: str | None = None, events: Events = QUIET,
           engine: str = "buildx") -> BuildReport:
     """doctor, fetch, then build the selection and its closure into out/ as the release's make
-    does (`release`: as given, else the checkout's; see release_profile; with `engine="podman"`:
-    into .rebuildx/engines/podman/out/). A failed package is a FAILED result (and a support
-    bundle), not an exception."""
+    does (`release`: its recipe, as given, else the checkout's; see release_profile — a tree
+    may be built with another release's recipe, so the checkout is not required to be at it;
+    with `engine="podman"`: into .rebuildx/engines/podman/out/). A failed package is a FAILED
+    result (and a support bundle), not an exception."""
     from rebuildx.build.run import BuildOptions, run_build
     from rebuildx.fetch import FetchOptions
 
