@@ -44,3 +44,9 @@ def test_dry_run_refuses_a_release_before_the_staged_layout(fixture_tree):
     done = rebuildx("build", "-n", "--tree", str(fixture_tree.root), "--release", "2024.08.1")
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.strip().splitlines()[-1].startswith("rebuildx: error: release 2024.08.1 predates 2024.12.0")
+
+
+def test_dry_run_without_git_or_release_uses_the_newest_recipe(fixture_tree):
+    done = rebuildx("build", "core-hello", "-n", "--tree", str(fixture_tree.root))  # PATH has no git either
+    assert done.returncode == 0, done.stderr
+    assert "name=core-hello," in done.stdout and "rm -rf packages/core/hello/fetch" in done.stdout

@@ -91,15 +91,22 @@ def prepare(root: Path, release: str, *, repo: str | None = None, allow_dirty: b
 def package_revision(root: Path, directory: str) -> str:
     """2024.12.0's revision annotation: `git rev-list HEAD -1 <directory>` run in the tree, as its
     Makefile's `$(shell …)` runs it; "" where that prints nothing (not a git checkout)."""
-    done = run(["git", "-C", str(root), "rev-list", "HEAD", "-1", "--", directory], check=False,
-               error=CheckoutError)
+    try:
+        done = run(["git", "-C", str(root), "rev-list", "HEAD", "-1", "--", directory], check=False,
+                   error=CheckoutError)
+    except CheckoutError:  # no git: make's $(shell …) prints nothing either
+        return ""
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def tree_release(root: Path) -> str | None:
     """The release a checkout is at: a release tag or branch pointing at HEAD, else None."""
-    done = run(["git", "-C", str(root), "for-each-ref", "--points-at", "HEAD", "--format=%(refname)",
-                "refs/tags", "refs/heads/release", "refs/remotes/origin/release"], check=False, error=CheckoutError)
+    try:
+        done = run(["git", "-C", str(root), "for-each-ref", "--points-at", "HEAD", "--format=%(refname)",
+                    "refs/tags", "refs/heads/release", "refs/remotes/origin/release"], check=False,
+                   error=CheckoutError)
+    except CheckoutError:  # no git, or it hangs: the release is not known
+        return None
     if done.returncode != 0:
         return None
     names = {ref.rsplit("/", 1)[-1] for ref in done.stdout.split()}
