@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from rebuildx import exitcodes
-from rebuildx.cli.options import builder_options, engine_option, platform_option, rounds_option, sources_options, tree_option
+from rebuildx.cli.options import RELEASE, builder_options, engine_option, platform_option, rounds_option, sources_options, tree_option
 
 
 @click.command()
@@ -20,7 +20,7 @@ from rebuildx.cli.options import builder_options, engine_option, platform_option
 @click.option("--keep-going", "-k", is_flag=True, help="After a failure, build everything that does not depend on it.")
 @click.option("--force", is_flag=True, help="Rebuild the selection even when it is up to date.")
 @click.option("--only", is_flag=True, help="The selection alone; its deps must already be in out/.")
-@click.option("--release", metavar="YYYY.MM.N", default=None,
+@click.option("--release", type=RELEASE, metavar="YYYY.MM.N", default=None,
               help="Build with this release's commands (default: the release the checkout is at, else the newest).")
 @click.option("--dry-run", "-n", is_flag=True,
               help="Print the commands a build would run, every package of the plan (as make -n); run nothing.")
