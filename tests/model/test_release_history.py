@@ -64,6 +64,28 @@ def _layout(entry: Path, manifest_hex: str) -> None:
     (entry / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
 
 
+def _whole_layout(entry: Path) -> str:
+    """An out/ entry whose every blob is there (compare --any-out checks them); its manifest hex."""
+    blobs = entry / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+
+    def blob(doc: dict) -> dict:
+        data = json.dumps(doc).encode()
+        hexd = hashlib.sha256(data).hexdigest()
+        (blobs / hexd).write_bytes(data)
+        return {"mediaType": doc.get("mediaType", "application/vnd.oci.image.config.v1+json"),
+                "digest": f"sha256:{hexd}", "size": len(data)}
+
+    config = blob({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}})
+    manifest = blob({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                     "config": config, "layers": []})
+    nested = blob({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                   "manifests": [manifest]})
+    (entry / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [nested]}))
+    (entry / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+    return manifest["digest"].split(":")[1]
+
+
 def test_a_mismatch_whose_files_another_release_published_says_so(tmp_path):
     ws = Workspace(tmp_path)
     _layout(ws.out_entry("bootstrap-stage0"), STAGE0_MANIFEST)
@@ -110,14 +132,14 @@ def test_compare_names_the_releases_that_published_a_mismatchs_files(tmp_path):
     from treegen import write_fixture_tree
 
     root = write_fixture_tree(tmp_path / "stagex").root
+    ours = _whole_layout(Workspace(root).out_entry("bootstrap-seed"))  # what 2025.06.1 and 2025.08.0 published
     (root / "digests").mkdir()
     _git(root, "init", "-q")
-    for release, digest in (("2025.06.1", "a" * 64), ("2025.08.0", "a" * 64), ("2026.01.0", "b" * 64)):
+    for release, digest in (("2025.06.1", ours), ("2025.08.0", ours), ("2026.01.0", "b" * 64)):
         (root / "digests" / "bootstrap.txt").write_text(f"{digest} bootstrap-seed\n")
         _git(root, "add", "-A")
         _git(root, "commit", "--allow-empty", "-qm", release)
         _git(root, "tag", release)
-    _layout(Workspace(root).out_entry("bootstrap-seed"), "a" * 64)  # what 2025.06.1 and 2025.08.0 published
     done = subprocess.run([sys.executable, "-m", "rebuildx", "compare", "bootstrap-seed", "--any-out",
                            "--tree", str(root)], capture_output=True, text=True)
     assert done.returncode == 3, done.stdout + done.stderr  # MISMATCH against HEAD's (2026.01.0's) digests
