@@ -252,7 +252,7 @@ def build_commands(tree: Tree, selection: Sequence[str] = (), options: BuildOpti
     options = options or BuildOptions()
     ws = Workspace(tree.root)
     engine = BuildxEngine(ws, profile=release_profile(tree, release, events=events))
-    plan = make_plan(tree, selection, platform=options.platform, only=options.only)
+    plan = make_plan(tree, _words(selection), platform=options.platform, only=options.only)
     return [(p.full_name, engine.steps(BuildRequest(p, ws.out_entry(p.full_name), options.platform,
                                                     no_cache=options.cold)))
             for p in plan.packages]
