@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from shareddata import release_dir
+from browser import browser, open_page  # noqa: F401  (one session-wide browser: a second sync Playwright in one process fails)
 from treegen import Mirror, write_fixture_tree, write_graph_tree
 
 SHARED_DATA = release_dir("2026.03.0")

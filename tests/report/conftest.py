@@ -1,1 +1,0 @@
-from browser import browser, open_page  # noqa: F401  (the fixtures of this folder's tests)

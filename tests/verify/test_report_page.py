@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-from browser import browser, open_page  # noqa: F401  (fixtures)
 from releasegen import git
 from treegen import sha256, tarball
 
