@@ -14,9 +14,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-LIBS = ["/lib/x86_64-linux-gnu/libm.so.6", "/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libexpat.so.1",
-        "/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libpcre2-8.so.0"]
-TOOLS = ["/usr/bin/python3.11", "/usr/bin/git"]  # targets.py runs `git ls-files` for every package
+from rebuildx.engine.targets import LIBS, TOOLS  # the same interpreter image doctor --targets-py uses
+
 TIMER = '''
 import subprocess, sys, time
 def best(argv, n):
