@@ -179,20 +179,21 @@ def test_cli_bad_input_is_one_line(keys, tree, tmp_path, args, words, code):
 def test_verify_sigs_adds_the_verdicts_to_its_report(monkeypatch, keys, tree, tmp_path):
     """The hook `verify --sigs` runs after its comparison (the build itself is tested elsewhere)."""
     from rebuildx import api
+    from rebuildx.api.verifying import _verify_signatures
 
     sigs = tmp_path / "signatures"
     sigs.mkdir()
     sign_as(monkeypatch, keys, tree, sigs, "alice")
     extra: dict = {}
     request = api.VerifyRequest(release=RELEASE, selection=("core-hello",), sigs=str(sigs), keyrings=(keys.keyring,))
-    report = api._verify_signatures(request, tree, extra, api.QUIET)
+    report = _verify_signatures(request, tree, extra, api.QUIET)
     assert report is not None and extra["signatures"] == report.to_json()
     assert {p["package"]: p["verdict"] for p in extra["signatures"]["packages"]} == {
         "bootstrap-seed": "UNSIGNED", "core-hello": "UNDER_QUORUM"}
     warnings: list[str] = []
     monkeypatch.setattr(api.QUIET, "warning", warnings.append, raising=False)
     broken = api.VerifyRequest(release=RELEASE, sigs=str(tmp_path / "nope"))
-    assert api._verify_signatures(broken, tree, extra, api.QUIET) is None
+    assert _verify_signatures(broken, tree, extra, api.QUIET) is None
     assert "no such folder" in extra["signatures"]["error"] and warnings
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import sys
+from importlib import import_module
 
 import click
 
@@ -11,8 +11,77 @@ from rebuildx import __version__, exitcodes
 from rebuildx.errors import RebuildxError
 
 
+# verb -> (its module in rebuildx.cli, the command's name there, its line in `rebuildx --help`).
+# A verb's module is imported only when that verb runs, so `rebuildx --help` and `rebuildx plan`
+# load one module of cli/, not fourteen; tests/cli/test_help.py holds each line to its command's.
+VERBS: dict[str, tuple[str, str, str]] = {
+    "plan": ("plan", "plan",
+        "List the packages to build for SELECTION (default: all) and its deps, deps first."),
+    "fetch": ("fetch", "fetch",
+        "Fetch every source of SELECTION (default: all) and its deps into fetch/."),
+    "build": ("build", "build",
+        "Fetch the sources of SELECTION (default: all) and its dependency closure, then build it into "
+        "out/ exactly as the release's own make does."),
+    "digests": ("compare", "digests",
+        "Write digests/<stage>.txt from out/, byte for byte as `make digests` does."),
+    "compare": ("compare", "compare_cmd",
+        "A verdict per package of SELECTION (default: all) and its closure: MATCH, MISMATCH, NOT_BUILT, "
+        "UNPUBLISHED or FAILED."),
+    "verify": ("verify", "verify",
+        "Reproduce RELEASE: check out, fetch, build cold, write digests, compare with the release's "
+        "published digests."),
+    "status": ("verify", "status",
+        "What the ledger knows of RELEASE: chain-verified, matched, mismatched, failed, unverified."),
+    "report": ("report", "report",
+        "Write one self-contained HTML page of a verify run: verdicts, explanations, failures, the build "
+        "timeline, the critical path, and the history of every run in this workspace."),
+    "doctor": ("doctor", "doctor",
+        "Check the machine and the checkout for SELECTION (default: all): one line per check, every "
+        "failure with its fix."),
+    "explain": ("explain", "explain",
+        "Compare the published image of PACKAGE (`core-bash`) with out/PACKAGE/, file by file."),
+    "signatures": ("signatures", "signatures",
+        "For each package of SELECTION (default: all published): QUORUM, UNDER_QUORUM, INVALID or "
+        "UNSIGNED, from its signatures over the release's published digest."),
+    "sign": ("signatures", "sign",
+        "Sign each package of SELECTION (default: all; no closure) whose last verify here MATCHed the "
+        "release's published digest, as StageX's src/sign.sh does (the next free signature-N, never "
+        "overwriting); refuse the others by name."),
+    "attest": ("attest", "attest",
+        "Signed in-toto statements of verify's verdicts: make a key, publish them, check k of n."),
+    "builders": ("builders", "builders",
+        "List the builders of --builder and --builders-file (default: the local Docker) with the engine "
+        "checks of doctor run against each; exit 4 when one of them cannot build."),
+}
+
+
+def verb_command(name: str) -> click.Command:
+    """The click command of a verb, its module imported now."""
+    module, attr, _ = VERBS[name]
+    return getattr(import_module(f"rebuildx.cli.{module}"), attr)
+
+
 class _Group(click.Group):
-    """Turns every expected error into one line on stderr and its exit code, no traceback."""
+    """Loads a verb's module when the verb runs; turns every expected error into one line on
+    stderr and its exit code, no traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *VERBS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in VERBS:
+            self.add_command(verb_command(cmd_name), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's own listing, from VERBS' lines instead of the imported commands."""
+        from click.utils import make_default_short_help
+
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = [(name, make_default_short_help(VERBS[name][2], limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -36,22 +105,9 @@ class _Group(click.Group):
 def app(verbose: bool) -> None:
     """Rebuild StageX from source and prove, package by package, that the published images are
     exactly what the source produces."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="rebuildx: %(levelname)s: %(message)s")
+    from rebuildx import logs
 
-
-def _register() -> None:
-    """Every verb module imports only click at its top (the library loads when a verb runs), so
-    `rebuildx --help` stays fast."""
-    from rebuildx.cli import attest, build, builders, compare, doctor, explain, fetch, plan, report, signatures, verify
-
-    for command in (plan.plan, fetch.fetch, build.build, compare.digests, compare.compare_cmd, verify.verify,
-                    verify.status, report.report, doctor.doctor, explain.explain, signatures.signatures,
-                    signatures.sign, attest.attest, builders.builders):
-        app.add_command(command)
-
-
-_register()
+    logs.configure(verbose)
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -21,9 +20,10 @@ from pathlib import Path
 
 from rebuildx.errors import FetchError
 from rebuildx.fetch.verify import copy_hashing
+from rebuildx.logs import logger
 from rebuildx.workspace import Workspace
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 SUFFIX = ".rebuildx-partial"
 _CANNOT_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}

@@ -8,7 +8,6 @@ Per-file failures never raise: they are results, and the caller decides (the CLI
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -17,16 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rebuildx.fetch.files import Staging
-from rebuildx.state.db import connect
 from rebuildx.fetch.http import Downloader, DownloadFailed, Limits, RetryPolicy, Timeouts
 from rebuildx.fetch.plan import Candidate, FileGroup, SourceJob, plan_fetch
 from rebuildx.fetch.progress import NullProgress, Progress
 from rebuildx.fetch.report import Attempt, FetchReport, FileResult, Outcome
 from rebuildx.fetch.verify import Snapshot, VerifiedFiles, check_file, copy_hashing
+from rebuildx.logs import logger
 from rebuildx.stagex.model import Package
+from rebuildx.state.db import connect
 from rebuildx.workspace import Workspace
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -84,6 +83,8 @@ def resolve_selection(tree: Tree, words: Iterable[str]) -> list[str]:
 
 
 def _unknown(word: str, tree: Tree) -> str:
+    import difflib  # only to name what a user may have meant
+
     vocabulary = ["all", *tree.stages, *tree.packages, *{p.name for p in tree.packages.values()}]
     close = difflib.get_close_matches(word, vocabulary, n=4, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""

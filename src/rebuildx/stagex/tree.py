@@ -9,22 +9,21 @@ naming the file, the package and the field.
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import re
 import stat
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from rebuildx import logs
 from rebuildx.errors import TreeError
 from rebuildx.stagex.model import Package, Source, check_file_name
+from rebuildx.stagex.readcache import TomlCache, TreeMemo, identity
 from rebuildx.stagex.templating import MAX_WIDTH
-from rebuildx.stagex.tomlcache import TomlCache
 
-log = logging.getLogger(__name__)
+CACHE_DIR = Path(".rebuildx", "cache")
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -78,25 +77,45 @@ def _dep_of_line(line: str) -> str | None:
 
 
 def load_tree(root: Path | str) -> Tree:
-    """Read every `packages/<stage>/<origin>/` that has a Containerfile and a package.toml."""
+    """Read every `packages/<stage>/<origin>/` that has a Containerfile and a package.toml (as
+    read last time, while none of those files changed: stagex/readcache.py)."""
     root = Path(root)
     if not (root / "packages").is_dir():
         raise TreeError(f"{root}: not a StageX tree (no packages/ directory)")
-    packages: dict[str, Package] = {}
-    where: dict[str, Path] = {}
-    warnings: list[str] = []
-    cache = TomlCache(root / ".rebuildx" / "cache" / "package-toml.json")
     flat = sorted(root.glob("packages/*/Containerfile"))
     if flat:
         raise TreeError(f"{flat[0].relative_to(root)}: a packages/<name>/ tree, StageX's layout before "
                         f"2024.12.0 (no stages, no src/targets.py); rebuildx builds releases from 2024.12.0 on")
-    for containerfile in _containerfiles(root):
-        directory = containerfile.parent
+    directories = _package_dirs(root)
+    memo = TreeMemo(root / CACHE_DIR / "tree.json",
+                    [[d.relative_to(root).as_posix(), c and identity(c), t and identity(t)] for d, c, t in directories])
+    remembered = memo.get()
+    if remembered is not None:
+        package_list, warnings = remembered
+        _warn(warnings)
+        return Tree(root, {p.full_name: p for p in package_list}, warnings)
+    tree = _read_tree(root, [(d, t is not None) for d, c, t in directories if c is not None])
+    memo.put(list(tree.packages.values()), tree.warnings)
+    return tree
+
+
+def _warn(warnings: list[str]) -> None:
+    for message in warnings:
+        logs.warning(__name__, message)
+
+
+def _read_tree(root: Path, directories: list[tuple[Path, bool]]) -> Tree:
+    """Every package directory with a Containerfile (and whether it has a package.toml) read."""
+    packages: dict[str, Package] = {}
+    where: dict[str, Path] = {}
+    warnings: list[str] = []
+    cache = TomlCache(root / CACHE_DIR / "package-toml.json")
+    for directory, has_toml in directories:
         toml_path = directory / "package.toml"
-        if not toml_path.is_file():
+        if not has_toml:
             warnings.append(f"{directory.relative_to(root)}: Containerfile without package.toml, skipped")
             continue
-        for package in _read_package(root, toml_path, containerfile, cache):
+        for package in _read_package(root, toml_path, directory / "Containerfile", cache):
             if package.full_name in packages:
                 raise TreeError(
                     f"{toml_path.relative_to(root)}: package {package.full_name} is also defined by "
@@ -105,24 +124,22 @@ def load_tree(root: Path | str) -> Tree:
             packages[package.full_name] = package
             where[package.full_name] = toml_path
     cache.save()
-    for message in warnings:
-        log.warning(message)
+    _warn(warnings)
     resolved = _resolve_versions(root, packages, where)
     for full, package in resolved.items():
         _check_templates(where[full].relative_to(root), package)
     return Tree(root, resolved, warnings)
 
 
-def _containerfiles(root: Path) -> list[Path]:
-    """The Containerfile of every package directory, in order. A package directory, package.toml
-    or Containerfile that cannot be read (permissions, a FIFO, a directory, a symlink loop) is a
-    TreeError naming it here: skipped, it would surface as a dependent's missing dep."""
+def _package_dirs(root: Path) -> list[tuple[Path, os.stat_result | None, os.stat_result | None]]:
+    """Every package directory, in order, with the identity of its Containerfile and package.toml
+    (None: there is none). One that cannot be read (permissions, a FIFO, a directory, a symlink
+    loop) is a TreeError naming it here: skipped, it would surface as a dependent's missing dep."""
     found = []
     for stage in _subdirs(root, root / "packages"):
         for directory in _subdirs(root, stage):
-            files = [_readable(root, directory / name) for name in ("Containerfile", "package.toml")]
-            if files[0]:
-                found.append(directory / "Containerfile")
+            found.append((directory, _readable(root, directory / "Containerfile"),
+                          _readable(root, directory / "package.toml")))
     return found
 
 
@@ -142,8 +159,8 @@ def _subdirs(root: Path, path: Path) -> list[Path]:
     return dirs
 
 
-def _readable(root: Path, path: Path) -> bool:
-    """True for a readable regular file, False when there is none; anything else a TreeError."""
+def _readable(root: Path, path: Path) -> os.stat_result | None:
+    """The stat of a readable regular file, None when there is none; anything else a TreeError."""
     rel = path.relative_to(root)
     package = f"package {rel.parts[1]}-{rel.parts[2]}"
     try:
@@ -151,10 +168,10 @@ def _readable(root: Path, path: Path) -> bool:
         if stat.S_ISREG(st.st_mode):
             if not os.access(path, os.R_OK):  # as the kernel will judge the open (capabilities too)
                 raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-            return True
+            return st
     except FileNotFoundError:
         if not path.is_symlink():
-            return False
+            return None
         raise TreeError(f"{rel}: {package}: a symlink to nothing ({os.readlink(path)}); fix it or remove "
                         f"the package directory") from None
     except OSError as e:
@@ -229,6 +246,8 @@ def _read_package(root: Path, toml_path: Path, containerfile: Path, cache: TomlC
 
 
 def _read_toml(rel: Path, path: Path, label: str, cache: TomlCache) -> dict[str, Any]:
+    import tomllib  # only for a package.toml not read before
+
     try:
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())

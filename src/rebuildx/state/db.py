@@ -7,7 +7,6 @@ rebuildx is brought up to date, one written by a newer one is refused with a cle
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import time
 from collections.abc import Callable
@@ -15,10 +14,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rebuildx.errors import StateError
+from rebuildx.logs import logger
 from rebuildx.workspace import Workspace
 
 T = TypeVar("T")
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 
 def _m1_base(conn: sqlite3.Connection) -> None:
