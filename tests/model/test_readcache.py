@@ -110,7 +110,7 @@ def test_a_tree_that_fails_to_read_leaves_no_memo(tmp_path, mirror):
     assert not (tree.root / MEMO).exists()
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "format", "not-json", "shape"])
+@pytest.mark.parametrize("damage", ["flip", "truncate", "format", "not-json", "nested", "shape"])
 def test_a_damaged_memo_is_not_used(tmp_path, mirror, damage):
     tree = write_fixture_tree(tmp_path / "stagex", mirror)
     expected = load_tree(tree.root)
@@ -124,8 +124,8 @@ def test_a_damaged_memo_is_not_used(tmp_path, mirror, damage):
         memo.write_bytes(data[: len(data) // 2])
     elif damage == "format":
         memo.write_bytes(head.replace(b"cache 2", b"cache 1") + b"\n" + body)
-    elif damage == "not-json":
-        body = b"\xff\x00 not json"
+    elif damage in ("not-json", "nested"):  # nested: JSON too deep for the decoder (RecursionError)
+        body = b"\xff\x00 not json" if damage == "not-json" else b"[" * 100_000 + b"]" * 100_000
         memo.write_bytes(b"rebuildx-cache 2 %08x\n" % readcache.zlib.crc32(body) + body)
     else:  # valid JSON, a right CRC, the right key, packages of another shape
         import json
@@ -145,6 +145,9 @@ def test_a_damaged_or_unwritable_toml_cache_is_not_used(tmp_path, mirror):
     cache.write_bytes(b"rebuildx-cache 2 %08x\n" % readcache.zlib.crc32(body) + body)
     assert _fresh_keep_toml(tree.root).packages == expected
     cache.write_bytes(b"\xff\x00 not json")
+    assert _fresh_keep_toml(tree.root).packages == expected
+    body = b'{"a": ' * 100_000 + b"1" + b"}" * 100_000  # too deep to decode, its CRC right
+    cache.write_bytes(b"rebuildx-cache 2 %08x\n" % readcache.zlib.crc32(body) + body)
     assert _fresh_keep_toml(tree.root).packages == expected
     cache.unlink()
     cache.mkdir()  # neither readable nor replaceable as a file (root ignores permission bits)

@@ -45,7 +45,7 @@ def _load(path: Path) -> Any:
         if len(body) > MAX_BYTES or head != b"rebuildx-cache %d %08x" % (FORMAT, zlib.crc32(body)):
             return None
         return json.loads(body)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep to decode
         return None
 
 
