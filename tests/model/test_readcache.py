@@ -4,6 +4,8 @@ from is unchanged, give exactly what a fresh read gives, and never break a read.
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -59,6 +61,64 @@ def test_an_edited_package_toml_is_parsed_again(tmp_path, mirror):
     assert first.packages["core-hello"].version == "1.2.3"
     assert second.packages["core-hello"].version == "1.2.4"
     _same(second, _fresh(tree.root))
+
+
+@pytest.fixture
+def coarse_fs(tmp_path):
+    """A real filesystem whose timestamps are whole seconds (ext4 with 128-byte inodes; ext3 and
+    HFS+ are so too, and a kernel before 6.13 stamps a clock tick): two writes in one second leave
+    a file's size, mtime, ctime, inode and device as they were."""
+    image, mount = tmp_path / "coarse.img", tmp_path / "coarse"
+    mount.mkdir()
+    with open(image, "wb") as f:
+        f.truncate(64 * 2**20)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-I", "128", str(image)], check=True, capture_output=True)
+    subprocess.run(["mount", "-o", "loop", str(image), str(mount)], check=True)
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+_WRITES = {  # file -> (its two same-size contents, what the tree says of each)
+    "package.toml": (("1.2.3", "1.2.4"), ("1.2.3", "1.2.5"), lambda p: p.version),
+    "Containerfile": (("FROM stagex/", "FROM stagey/"), ("FROM stagex/", "FROM stagex/"), lambda p: p.deps),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_WRITES))
+def test_a_second_write_within_one_timestamp_is_seen(coarse_fs, mirror, monkeypatch, name):
+    tree = write_fixture_tree(coarse_fs / "stagex", mirror)
+    path = tree.root / "packages/core/hello" / name
+    one, two, told = _WRITES[name]
+    first, second = path.read_text().replace(*one), path.read_text().replace(*two)
+    expected = told(_fresh_copy(tree.root, name, second))
+    assert len(first) == len(second) and told(_fresh_copy(tree.root, name, first)) != expected
+    for _ in range(5):  # write, read, write again, all within one second of the filesystem's clock
+        while time.time() % 1 > 0.5:
+            time.sleep(0.05)
+        path.write_text(first)  # in place, as an editor saving may: same inode
+        before = readcache.identity(path.stat())
+        load_tree(tree.root)
+        path.write_text(second)
+        if readcache.identity(path.stat()) == before:
+            break
+    else:
+        pytest.fail("no two writes within one second")
+    assert told(load_tree(tree.root).packages["core-hello"]) == expected
+    time.sleep(1.1)  # once settled, remembered again
+    load_tree(tree.root)
+    _no_reading(monkeypatch)
+    assert told(load_tree(tree.root).packages["core-hello"]) == expected
+
+
+def _fresh_copy(root: Path, name: str, text: str) -> Package:
+    """core-hello as a fresh read gives it with `text` as its file `name`, from a copy of `root`."""
+    import shutil
+
+    copy = root.parent / "fresh"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".rebuildx"))
+    (copy / "packages/core/hello" / name).write_text(text)
+    return load_tree(copy).packages["core-hello"]
 
 
 def test_a_changed_containerfile_gives_its_new_deps(tmp_path, mirror):
@@ -194,8 +254,8 @@ _packages = st.builds(Package, stage=_text, name=_text, origin=_text, version=st
 @given(st.lists(_packages, max_size=4), st.lists(_text, max_size=2))
 def test_the_memo_gives_back_every_field(tmp_path_factory, packages, warnings):
     path = tmp_path_factory.mktemp("memo") / "tree.json"
-    readcache.TreeMemo(path, [["packages/x/y", [1], None]]).put(packages, warnings)
-    back = readcache.TreeMemo(path, [["packages/x/y", [1], None]]).get()
+    readcache.TreeMemo(path, [["packages/x/y", [1, 2, 3, 4, 5], None]]).put(packages, warnings, readcache.fs_now(path.parent))
+    back = readcache.TreeMemo(path, [["packages/x/y", [1, 2, 3, 4, 5], None]]).get()
     assert back is not None
     got, told = back
     assert got == packages and [p.dep_lines for p in got] == [p.dep_lines for p in packages] and told == warnings
