@@ -240,6 +240,23 @@ def test_a_read_only_checkout_is_read_without_a_memo(tmp_path, mirror):
     _same(load_tree(tree.root), expected)
 
 
+def test_ctrl_c_just_after_the_memo_is_written_still_stops_the_run(tmp_path, mirror, monkeypatch):
+    """Fault injection: the interrupt arrives as the rename returns (its temporary file is gone)."""
+    tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    replace = os.replace
+
+    def replace_then_interrupt(src, dst):
+        replace(src, dst)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(readcache.os, "replace", replace_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        load_tree(tree.root)
+    monkeypatch.undo()
+    _same(load_tree(tree.root), _fresh(tree.root))
+    assert sorted(p.name for p in (tree.root / MEMO).parent.iterdir()) == ["package-toml.json", "tree.json"]
+
+
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
 _sources = st.builds(Source, name=_text, hash=_text, mirrors=st.tuples(_text, _text), version=_text, file=_text,
                      format=_text, git_sha=_text, size=st.none() | st.integers(0, 2**62))

@@ -90,7 +90,10 @@ def _save(path: Path, content: Any) -> None:
                 f.write(b"rebuildx-cache %d %08x\n" % (FORMAT, zlib.crc32(body)) + body)
             os.replace(tmp, path)
         except BaseException:
-            os.unlink(tmp)
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:  # renamed already: a Ctrl-C just after must still stop the run
+                pass
             raise
     except OSError:
         pass
