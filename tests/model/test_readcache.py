@@ -39,8 +39,18 @@ def _no_reading(monkeypatch) -> None:
     monkeypatch.setattr(tree_module, "_read_tree", refuse)
 
 
+def _settled(root: Path) -> None:
+    """Wait until the filesystem's clock is past every file of `root`, as it is by the time a
+    user runs rebuildx again: only then is a tree remembered (readcache.fs_now; on a kernel
+    before 6.13 a file written in the current clock tick is not)."""
+    newest = max(p.stat().st_ctime_ns for p in root.rglob("*"))
+    while (readcache.fs_now(root / ".rebuildx" / "cache") or 0) <= newest:
+        time.sleep(0.005)
+
+
 def test_an_unchanged_tree_is_not_read_again(tmp_path, mirror, monkeypatch):
     tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    _settled(tree.root)
     first = load_tree(tree.root)
     assert (tree.root / MEMO).is_file()
     _no_reading(monkeypatch)
@@ -145,6 +155,7 @@ def test_warnings_are_told_again_from_the_memo(tmp_path, mirror, monkeypatch, ca
     tree = write_fixture_tree(tmp_path / "stagex", mirror)
     (tree.root / "packages/user/orphan").mkdir(parents=True)
     (tree.root / "packages/user/orphan/Containerfile").write_text("FROM scratch\n")
+    _settled(tree.root)
     load_tree(tree.root)
     _no_reading(monkeypatch)
     caplog.clear()
@@ -173,6 +184,7 @@ def test_a_tree_that_fails_to_read_leaves_no_memo(tmp_path, mirror):
 @pytest.mark.parametrize("damage", ["flip", "truncate", "format", "not-json", "nested", "shape"])
 def test_a_damaged_memo_is_not_used(tmp_path, mirror, damage):
     tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    _settled(tree.root)
     expected = load_tree(tree.root)
     memo = tree.root / MEMO
     data = memo.read_bytes()
@@ -224,6 +236,7 @@ def _fresh_keep_toml(root: Path):
 def test_a_memo_that_is_not_a_file_neither_hangs_nor_is_used(tmp_path, mirror, kind):
     """A FIFO would block a plain open; /dev/zero would never end."""
     tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    _settled(tree.root)
     expected = load_tree(tree.root)
     for name in ("tree.json", "package-toml.json"):
         path = tree.root / ".rebuildx" / "cache" / name
@@ -234,6 +247,7 @@ def test_a_memo_that_is_not_a_file_neither_hangs_nor_is_used(tmp_path, mirror, k
 
 def test_a_read_only_checkout_is_read_without_a_memo(tmp_path, mirror):
     tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    _settled(tree.root)
     expected = load_tree(tree.root)
     (tree.root / MEMO).unlink()
     (tree.root / MEMO).mkdir()  # the memo's place is taken: it cannot be written or read
@@ -243,6 +257,7 @@ def test_a_read_only_checkout_is_read_without_a_memo(tmp_path, mirror):
 def test_ctrl_c_just_after_the_memo_is_written_still_stops_the_run(tmp_path, mirror, monkeypatch):
     """Fault injection: the interrupt arrives as the rename returns (its temporary file is gone)."""
     tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    _settled(tree.root)
     replace = os.replace
 
     def replace_then_interrupt(src, dst):
