@@ -102,7 +102,7 @@ def _save(path: Path, content: Any) -> None:
 class TomlCache:
     """Parsed package.toml files by file identity; only files changed before `now` are added."""
 
-    def __init__(self, path: Path, now: int | None = None) -> None:
+    def __init__(self, path: Path, now: int | None) -> None:
         self.path, self.now = path, now
         content = _load(path)
         self.entries: dict[str, list[Any]] = content if isinstance(content, dict) else {}

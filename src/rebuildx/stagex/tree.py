@@ -94,7 +94,7 @@ def load_tree(root: Path | str) -> Tree:
         package_list, warnings = remembered
         _warn(warnings)
         return Tree(root, {p.full_name: p for p in package_list}, warnings)
-    now = fs_now(root / CACHE_DIR)  # before any file is read: what changes after is not remembered
+    now = fs_now(root / CACHE_DIR)  # before any file is read: a file changed since is read, not remembered
     tree = _read_tree(root, [(d, t is not None) for d, c, t in directories if c is not None], now)
     memo.put(list(tree.packages.values()), tree.warnings, now)
     return tree
