@@ -47,6 +47,17 @@ def warning(name: str, message: str) -> None:
     """A warning; under the CLI, before anything loaded `logging`, written as it would write it."""
     if _level is not None and "logging" not in sys.modules:
         if _level <= 30:
-            sys.stderr.write(FORMAT % {"levelname": "WARNING", "message": message} + "\n")
+            _write(FORMAT % {"levelname": "WARNING", "message": message} + "\n")
         return
     logger(name).warning(message)
+
+
+def _write(line: str) -> None:
+    """To stderr, and on, as logging's handler does: a closed or full stderr (`2>&-`,
+    `2>/dev/full`) loses the warning, never the run."""
+    try:
+        if sys.stderr is not None:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+    except (OSError, ValueError):  # ValueError: a closed file object
+        pass

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -89,3 +90,30 @@ def test_api_names_stay_functions_not_modules():
         importlib.import_module(f"rebuildx.api.{module}")
     for name in api.__all__:
         assert not isinstance(getattr(api, name), types.ModuleType), name
+
+
+def test_api_still_serves_what_api_py_served():
+    """Names api.py imported and a caller could take from it (`except api.RebuildxError`)."""
+    import importlib
+
+    for name, module in api._ALSO.items():
+        assert getattr(api, name) is getattr(importlib.import_module(module), name), name
+        assert name in dir(api) and name not in api.__all__
+    from rebuildx.api import RebuildxError, Tree  # noqa: F401
+
+
+def test_a_type_checker_sees_every_name_and_no_other(tmp_path):
+    """mypy types `api.plan` as the function and flags a misspelt use case, as with api.py."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    user = tmp_path / "user.py"
+    user.write_text("from rebuildx import api\nfrom rebuildx.api import PlanResult, RebuildxError, Tree\n\n"
+                    "def plan_of(tree: Tree) -> PlanResult:\n    return api.plan(tree, only=1.5)\n\n"
+                    "api.verfy\n")
+    done = subprocess.run([str(Path(sys.executable).with_name("mypy")), "--strict", "--follow-imports=silent",
+                           "--cache-dir", str(tmp_path / "cache"), "--no-error-summary", str(user)],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "MYPYPATH": str(root / "src")})
+    errors = sorted(line.split(": error: ")[1] for line in done.stdout.splitlines() if ": error: " in line)
+    assert errors == ['Argument "only" to "plan" has incompatible type "float"; expected "bool"  [arg-type]',
+                      'Module has no attribute "verfy"; maybe "verify"?  [attr-defined]'], done.stdout + done.stderr

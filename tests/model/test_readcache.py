@@ -4,6 +4,8 @@ from is unchanged, give exactly what a fresh read gives, and never break a read.
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -37,8 +39,18 @@ def _no_reading(monkeypatch) -> None:
     monkeypatch.setattr(tree_module, "_read_tree", refuse)
 
 
+def _settled(root: Path) -> None:
+    """Wait until the filesystem's clock is past every file of `root`, as it is by the time a
+    user runs rebuildx again: only then is a tree remembered (readcache.fs_now; on a kernel
+    before 6.13 a file written in the current clock tick is not)."""
+    newest = max(p.stat().st_ctime_ns for p in root.rglob("*"))
+    while (readcache.fs_now(root / ".rebuildx" / "cache") or 0) <= newest:
+        time.sleep(0.005)
+
+
 def test_an_unchanged_tree_is_not_read_again(tmp_path, mirror, monkeypatch):
     tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    _settled(tree.root)
     first = load_tree(tree.root)
     assert (tree.root / MEMO).is_file()
     _no_reading(monkeypatch)
@@ -59,6 +71,64 @@ def test_an_edited_package_toml_is_parsed_again(tmp_path, mirror):
     assert first.packages["core-hello"].version == "1.2.3"
     assert second.packages["core-hello"].version == "1.2.4"
     _same(second, _fresh(tree.root))
+
+
+@pytest.fixture
+def coarse_fs(tmp_path):
+    """A real filesystem whose timestamps are whole seconds (ext4 with 128-byte inodes; ext3 and
+    HFS+ are so too, and a kernel before 6.13 stamps a clock tick): two writes in one second leave
+    a file's size, mtime, ctime, inode and device as they were."""
+    image, mount = tmp_path / "coarse.img", tmp_path / "coarse"
+    mount.mkdir()
+    with open(image, "wb") as f:
+        f.truncate(64 * 2**20)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-I", "128", str(image)], check=True, capture_output=True)
+    subprocess.run(["mount", "-o", "loop", str(image), str(mount)], check=True)
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+_WRITES = {  # file -> (its two same-size contents, what the tree says of each)
+    "package.toml": (("1.2.3", "1.2.4"), ("1.2.3", "1.2.5"), lambda p: p.version),
+    "Containerfile": (("FROM stagex/", "FROM stagey/"), ("FROM stagex/", "FROM stagex/"), lambda p: p.deps),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_WRITES))
+def test_a_second_write_within_one_timestamp_is_seen(coarse_fs, mirror, monkeypatch, name):
+    tree = write_fixture_tree(coarse_fs / "stagex", mirror)
+    path = tree.root / "packages/core/hello" / name
+    one, two, told = _WRITES[name]
+    first, second = path.read_text().replace(*one), path.read_text().replace(*two)
+    expected = told(_fresh_copy(tree.root, name, second))
+    assert len(first) == len(second) and told(_fresh_copy(tree.root, name, first)) != expected
+    for _ in range(5):  # write, read, write again, all within one second of the filesystem's clock
+        while time.time() % 1 > 0.5:
+            time.sleep(0.05)
+        path.write_text(first)  # in place, as an editor saving may: same inode
+        before = readcache.identity(path.stat())
+        load_tree(tree.root)
+        path.write_text(second)
+        if readcache.identity(path.stat()) == before:
+            break
+    else:
+        pytest.fail("no two writes within one second")
+    assert told(load_tree(tree.root).packages["core-hello"]) == expected
+    time.sleep(1.1)  # once settled, remembered again
+    load_tree(tree.root)
+    _no_reading(monkeypatch)
+    assert told(load_tree(tree.root).packages["core-hello"]) == expected
+
+
+def _fresh_copy(root: Path, name: str, text: str) -> Package:
+    """core-hello as a fresh read gives it with `text` as its file `name`, from a copy of `root`."""
+    import shutil
+
+    copy = root.parent / "fresh"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".rebuildx"))
+    (copy / "packages/core/hello" / name).write_text(text)
+    return load_tree(copy).packages["core-hello"]
 
 
 def test_a_changed_containerfile_gives_its_new_deps(tmp_path, mirror):
@@ -85,6 +155,7 @@ def test_warnings_are_told_again_from_the_memo(tmp_path, mirror, monkeypatch, ca
     tree = write_fixture_tree(tmp_path / "stagex", mirror)
     (tree.root / "packages/user/orphan").mkdir(parents=True)
     (tree.root / "packages/user/orphan/Containerfile").write_text("FROM scratch\n")
+    _settled(tree.root)
     load_tree(tree.root)
     _no_reading(monkeypatch)
     caplog.clear()
@@ -110,9 +181,10 @@ def test_a_tree_that_fails_to_read_leaves_no_memo(tmp_path, mirror):
     assert not (tree.root / MEMO).exists()
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "format", "not-json", "shape"])
+@pytest.mark.parametrize("damage", ["flip", "truncate", "format", "not-json", "nested", "shape"])
 def test_a_damaged_memo_is_not_used(tmp_path, mirror, damage):
     tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    _settled(tree.root)
     expected = load_tree(tree.root)
     memo = tree.root / MEMO
     data = memo.read_bytes()
@@ -124,8 +196,8 @@ def test_a_damaged_memo_is_not_used(tmp_path, mirror, damage):
         memo.write_bytes(data[: len(data) // 2])
     elif damage == "format":
         memo.write_bytes(head.replace(b"cache 2", b"cache 1") + b"\n" + body)
-    elif damage == "not-json":
-        body = b"\xff\x00 not json"
+    elif damage in ("not-json", "nested"):  # nested: JSON too deep for the decoder (RecursionError)
+        body = b"\xff\x00 not json" if damage == "not-json" else b"[" * 100_000 + b"]" * 100_000
         memo.write_bytes(b"rebuildx-cache 2 %08x\n" % readcache.zlib.crc32(body) + body)
     else:  # valid JSON, a right CRC, the right key, packages of another shape
         import json
@@ -146,6 +218,9 @@ def test_a_damaged_or_unwritable_toml_cache_is_not_used(tmp_path, mirror):
     assert _fresh_keep_toml(tree.root).packages == expected
     cache.write_bytes(b"\xff\x00 not json")
     assert _fresh_keep_toml(tree.root).packages == expected
+    body = b'{"a": ' * 100_000 + b"1" + b"}" * 100_000  # too deep to decode, its CRC right
+    cache.write_bytes(b"rebuildx-cache 2 %08x\n" % readcache.zlib.crc32(body) + body)
+    assert _fresh_keep_toml(tree.root).packages == expected
     cache.unlink()
     cache.mkdir()  # neither readable nor replaceable as a file (root ignores permission bits)
     assert _fresh_keep_toml(tree.root).packages == expected
@@ -161,6 +236,7 @@ def _fresh_keep_toml(root: Path):
 def test_a_memo_that_is_not_a_file_neither_hangs_nor_is_used(tmp_path, mirror, kind):
     """A FIFO would block a plain open; /dev/zero would never end."""
     tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    _settled(tree.root)
     expected = load_tree(tree.root)
     for name in ("tree.json", "package-toml.json"):
         path = tree.root / ".rebuildx" / "cache" / name
@@ -171,10 +247,29 @@ def test_a_memo_that_is_not_a_file_neither_hangs_nor_is_used(tmp_path, mirror, k
 
 def test_a_read_only_checkout_is_read_without_a_memo(tmp_path, mirror):
     tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    _settled(tree.root)
     expected = load_tree(tree.root)
     (tree.root / MEMO).unlink()
     (tree.root / MEMO).mkdir()  # the memo's place is taken: it cannot be written or read
     _same(load_tree(tree.root), expected)
+
+
+def test_ctrl_c_just_after_the_memo_is_written_still_stops_the_run(tmp_path, mirror, monkeypatch):
+    """Fault injection: the interrupt arrives as the rename returns (its temporary file is gone)."""
+    tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    _settled(tree.root)
+    replace = os.replace
+
+    def replace_then_interrupt(src, dst):
+        replace(src, dst)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(readcache.os, "replace", replace_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        load_tree(tree.root)
+    monkeypatch.undo()
+    _same(load_tree(tree.root), _fresh(tree.root))
+    assert sorted(p.name for p in (tree.root / MEMO).parent.iterdir()) == ["package-toml.json", "tree.json"]
 
 
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
@@ -191,8 +286,8 @@ _packages = st.builds(Package, stage=_text, name=_text, origin=_text, version=st
 @given(st.lists(_packages, max_size=4), st.lists(_text, max_size=2))
 def test_the_memo_gives_back_every_field(tmp_path_factory, packages, warnings):
     path = tmp_path_factory.mktemp("memo") / "tree.json"
-    readcache.TreeMemo(path, [["packages/x/y", [1], None]]).put(packages, warnings)
-    back = readcache.TreeMemo(path, [["packages/x/y", [1], None]]).get()
+    readcache.TreeMemo(path, [["packages/x/y", [1, 2, 3, 4, 5], None]]).put(packages, warnings, readcache.fs_now(path.parent))
+    back = readcache.TreeMemo(path, [["packages/x/y", [1, 2, 3, 4, 5], None]]).get()
     assert back is not None
     got, told = back
     assert got == packages and [p.dep_lines for p in got] == [p.dep_lines for p in packages] and told == warnings

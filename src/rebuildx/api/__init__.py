@@ -40,6 +40,15 @@ _WHERE = {
     "attest_check": "trusting",
 }
 
+# names api.py served before it became a package, not use cases (so not in __all__), still served:
+# callers catch `api.RebuildxError`, annotate `api.Tree` -> the module that defines them
+_ALSO = {
+    "RebuildxError": "rebuildx.errors", "UsageError": "rebuildx.errors", "BusyError": "rebuildx.errors",
+    "DigestError": "rebuildx.errors", "Tree": "rebuildx.stagex.tree", "load_tree": "rebuildx.stagex.tree",
+    "DEFAULT_PLATFORM": "rebuildx.stagex.model", "release_tuple": "rebuildx.stagex.model",
+    "DEFAULT_REPO": "rebuildx.stagex.checkout", "Workspace": "rebuildx.workspace",
+}
+
 __all__ = [  # literal, so that linters and `from rebuildx.api import *` see the names
     "BuilderCheck", "CompareResult", "ContentOutcome", "Events", "FetchResult", "PlanResult", "QUIET",
     "SignRequest", "SignaturesRequest", "VerifyOutcome", "VerifyRequest", "attest_check", "attest_keygen",
@@ -48,20 +57,6 @@ __all__ = [  # literal, so that linters and `from rebuildx.api import *` see the
     "doctor", "explain", "fetch", "open_tree", "plan", "release_hint", "release_profile", "report",
     "sign_signatures", "status", "verify", "verify_content",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    """`api.plan` loads rebuildx.api.planning on first use, and keeps it (PEP 562)."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_WHERE})
 
 
 if TYPE_CHECKING:  # what a type checker and an editor see: the same names, eagerly
@@ -74,3 +69,24 @@ if TYPE_CHECKING:  # what a type checker and an editor see: the same names, eage
                                        attest_signer, attest_verify, attestations_dir, check_signatures,
                                        sign_signatures)
     from rebuildx.api.verifying import ContentOutcome, VerifyOutcome, VerifyRequest, report, verify, verify_content
+    # _ALSO, re-exported (`as`: not in __all__)
+    from rebuildx.errors import BusyError as BusyError, DigestError as DigestError
+    from rebuildx.errors import RebuildxError as RebuildxError, UsageError as UsageError
+    from rebuildx.stagex.checkout import DEFAULT_REPO as DEFAULT_REPO
+    from rebuildx.stagex.model import DEFAULT_PLATFORM as DEFAULT_PLATFORM, release_tuple as release_tuple
+    from rebuildx.stagex.tree import Tree as Tree, load_tree as load_tree
+    from rebuildx.workspace import Workspace as Workspace
+else:  # hidden from a type checker, which would take any name, a typo too, as this function's Any
+
+    def __getattr__(name: str) -> Any:
+        """`api.plan` loads rebuildx.api.planning on first use, and keeps it (PEP 562)."""
+        module = f"{__name__}.{_WHERE[name]}" if name in _WHERE else _ALSO.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(import_module(module), name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE, *_ALSO})

@@ -8,8 +8,12 @@ Two memories, both in the checkout's `.rebuildx/cache/`:
 - `package-toml.json`, each parsed package.toml by its file's identity, for the packages of a tree
   that changed since.
 An identity is a file's size, mtime, ctime, inode and device: any write changes the ctime, which no
-user tool can set back. A missing, unreadable or damaged memory (each carries the CRC-32 of its
-content) is simply not used, and a tree that cannot be written to is read without one.
+user tool can set back -- unless it falls in the same timestamp granule as the write before: one
+second on ext3, HFS+ or ext4 with 128-byte inodes, a clock tick on Linux before 6.13. So a file is
+remembered only when changed before the filesystem's clock (`fs_now`, taken before the read) says
+now, as git does with its "racily clean" entries. A missing, unreadable or damaged memory (each
+carries the CRC-32 of its content) is simply not used, and a tree that cannot be written to is read
+without one.
 """
 
 from __future__ import annotations
@@ -32,6 +36,30 @@ def identity(st: os.stat_result) -> Identity:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
 
 
+def fs_now(directory: Path) -> int | None:
+    """The filesystem's own clock, in ns: the mtime of a file made in `directory` now (None: it
+    cannot be written, so nothing will be remembered). A file whose ctime is not older may yet be
+    written again in the same granule, its identity unchanged: it is read, never remembered."""
+    import tempfile
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".now-", dir=directory)
+        try:
+            os.fstat(fd)  # asked for, a timestamp is then renewed finely where the kernel can (Linux 6.13+)
+            os.write(fd, b"\0")
+            return os.fstat(fd).st_mtime_ns
+        finally:
+            os.close(fd)
+            os.unlink(tmp)
+    except OSError:
+        return None
+
+
+def _settled(ident: Identity | None, now: int | None) -> bool:
+    return now is not None and (ident is None or ident[2] < now)
+
+
 def _load(path: Path) -> Any:
     """The content of a memory file, or None when it is missing, damaged or of another format.
     A file is its CRC-32 line, then its JSON: damage is caught without decoding it twice."""
@@ -45,7 +73,7 @@ def _load(path: Path) -> Any:
         if len(body) > MAX_BYTES or head != b"rebuildx-cache %d %08x" % (FORMAT, zlib.crc32(body)):
             return None
         return json.loads(body)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep to decode
         return None
 
 
@@ -62,17 +90,20 @@ def _save(path: Path, content: Any) -> None:
                 f.write(b"rebuildx-cache %d %08x\n" % (FORMAT, zlib.crc32(body)) + body)
             os.replace(tmp, path)
         except BaseException:
-            os.unlink(tmp)
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:  # renamed already: a Ctrl-C just after must still stop the run
+                pass
             raise
     except OSError:
         pass
 
 
 class TomlCache:
-    """Parsed package.toml files by file identity."""
+    """Parsed package.toml files by file identity; only files changed before `now` are added."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, now: int | None) -> None:
+        self.path, self.now = path, now
         content = _load(path)
         self.entries: dict[str, list[Any]] = content if isinstance(content, dict) else {}
         self.changed = False
@@ -84,6 +115,8 @@ class TomlCache:
         return None
 
     def put(self, rel: str, st: os.stat_result, data: dict[str, Any]) -> None:
+        if not _settled(identity(st), self.now):
+            return
         try:
             json.dumps(data)  # TOML dates and times have no JSON form: such a file is not cached
         except (TypeError, ValueError):
@@ -150,5 +183,9 @@ class TreeMemo:
         except (KeyError, TypeError, ValueError):  # a memo of another shape is not used
             return None
 
-    def put(self, packages: list[Package], warnings: list[str]) -> None:
+    def put(self, packages: list[Package], warnings: list[str], now: int | None) -> None:
+        """Remembered only when every file, the reader's too, changed before `now` (fs_now)."""
+        reader, inputs = self.key
+        if not all(_settled(i, now) for i in (*reader[2:], *(i for _, *both in inputs for i in both))):
+            return
         _save(self.path, {"key": self.key, "packages": [_pack(p) for p in packages], "warnings": warnings})

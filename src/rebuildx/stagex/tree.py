@@ -20,7 +20,7 @@ from typing import Any
 from rebuildx import logs
 from rebuildx.errors import TreeError
 from rebuildx.stagex.model import Package, Source, check_file_name
-from rebuildx.stagex.readcache import TomlCache, TreeMemo, identity
+from rebuildx.stagex.readcache import TomlCache, TreeMemo, fs_now, identity
 from rebuildx.stagex.templating import MAX_WIDTH
 
 CACHE_DIR = Path(".rebuildx", "cache")
@@ -94,8 +94,9 @@ def load_tree(root: Path | str) -> Tree:
         package_list, warnings = remembered
         _warn(warnings)
         return Tree(root, {p.full_name: p for p in package_list}, warnings)
-    tree = _read_tree(root, [(d, t is not None) for d, c, t in directories if c is not None])
-    memo.put(list(tree.packages.values()), tree.warnings)
+    now = fs_now(root / CACHE_DIR)  # before any file is read: a file changed since is read, not remembered
+    tree = _read_tree(root, [(d, t is not None) for d, c, t in directories if c is not None], now)
+    memo.put(list(tree.packages.values()), tree.warnings, now)
     return tree
 
 
@@ -104,12 +105,12 @@ def _warn(warnings: list[str]) -> None:
         logs.warning(__name__, message)
 
 
-def _read_tree(root: Path, directories: list[tuple[Path, bool]]) -> Tree:
+def _read_tree(root: Path, directories: list[tuple[Path, bool]], now: int | None) -> Tree:
     """Every package directory with a Containerfile (and whether it has a package.toml) read."""
     packages: dict[str, Package] = {}
     where: dict[str, Path] = {}
     warnings: list[str] = []
-    cache = TomlCache(root / CACHE_DIR / "package-toml.json")
+    cache = TomlCache(root / CACHE_DIR / "package-toml.json", now)
     for directory, has_toml in directories:
         toml_path = directory / "package.toml"
         if not has_toml:
