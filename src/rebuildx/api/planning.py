@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from rebuildx.api.events import QUIET, Events
 from rebuildx.api.runs import words
 from rebuildx.stagex.model import DEFAULT_PLATFORM
+from rebuildx.stagex.model import check_platform as check_platform  # api.check_platform: --platform's rule
 from rebuildx.stagex.tree import Tree, load_tree
 from rebuildx.workspace import Workspace
 
