@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass, replace
 
 from rebuildx.errors import RegistryError
+from rebuildx.oci.names import is_component
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
 _HUB_ALIASES = {"index.docker.io", "registry-1.docker.io"}
 
-_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _TAG = re.compile(r"[\w][\w.-]{0,127}")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _HOST = re.compile(r"(?:\[[0-9a-fA-F:]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?)(?::[0-9]+)?")
@@ -95,7 +95,7 @@ def parse_reference(text: str) -> Reference:
     host = DOCKER_HUB if host in _HUB_ALIASES else host
     if host == DOCKER_HUB and "/" not in path:
         path = f"library/{path}"
-    if not _HOST.fullmatch(host) or not path or not all(_COMPONENT.fullmatch(c) for c in path.split("/")):
+    if not _HOST.fullmatch(host) or not path or not all(is_component(c) for c in path.split("/")):
         raise RegistryError(f"image reference {text!r}: not of the form host/repository[:tag][@sha256:…]")
     if tag is not None and not _TAG.fullmatch(tag):
         raise RegistryError(f"image reference {text!r}: malformed tag {tag!r}")
