@@ -37,14 +37,15 @@ _WHERE = {
     "SignRequest": "trusting", "SignaturesRequest": "trusting", "check_signatures": "trusting",
     "sign_signatures": "trusting", "attestations_dir": "trusting", "attest_keygen": "trusting",
     "attest_signer": "trusting", "attest_verify": "trusting", "attest_publish": "trusting",
-    "attest_check": "trusting",
+    "attest_check": "trusting", "check_attest_options": "trusting",
 }
 
 __all__ = [  # literal, so that linters and `from rebuildx.api import *` see the names
     "BuilderCheck", "CompareResult", "ContentOutcome", "Events", "FetchResult", "PlanResult", "QUIET",
     "SignRequest", "SignaturesRequest", "VerifyOutcome", "VerifyRequest", "attest_check", "attest_keygen",
     "attest_publish", "attest_signer", "attest_verify", "attestations_dir", "build", "build_commands",
-    "builder_specs", "check_platform", "builders", "check_signatures", "compare", "default_published_image", "digests",
+    "builder_specs", "builders", "check_attest_options", "check_platform", "check_signatures", "compare",
+    "default_published_image", "digests",
     "doctor", "explain", "fetch", "open_tree", "plan", "release_hint", "release_profile", "report",
     "sign_signatures", "status", "verify", "verify_content",
 ]
@@ -71,6 +72,7 @@ if TYPE_CHECKING:  # what a type checker and an editor see: the same names, eage
     from rebuildx.api.events import QUIET, Events
     from rebuildx.api.planning import PlanResult, build_commands, check_platform, open_tree, plan, release_profile
     from rebuildx.api.trusting import (SignaturesRequest, SignRequest, attest_check, attest_keygen, attest_publish,
-                                       attest_signer, attest_verify, attestations_dir, check_signatures,
+                                       attest_signer, attest_verify, attestations_dir, check_attest_options,
+                                       check_signatures,
                                        sign_signatures)
     from rebuildx.api.verifying import ContentOutcome, VerifyOutcome, VerifyRequest, report, verify, verify_content
