@@ -132,7 +132,7 @@ def attest_check(tree_dir: Path, release: str, selection: Sequence[str], sources
     readers = [Source(s) for s in dict.fromkeys(sources)]
     for r in readers:
         if not r.is_url and not Path(r.spec).is_dir():
-            raise AttestError(f"--from {r.spec}: not a directory (an attestation tree, or an http(s) URL of one)")
+            raise AttestError(f"--from {r.label}: not a directory (an attestation tree, or an http(s) URL of one)")
     try:
         return check_release(release, theirs, names, readers, trusted, threshold, now or datetime.now(UTC))
     finally:
