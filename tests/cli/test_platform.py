@@ -11,7 +11,6 @@ import pytest
 
 from rebuildx import api
 from rebuildx.errors import UsageError
-from rebuildx.stagex.model import check_platform
 
 
 def rebuildx(*args: str) -> subprocess.CompletedProcess[str]:
@@ -48,6 +47,8 @@ def test_what_a_build_can_use_is_taken(fixture_tree, value):
     assert done.returncode == 0, done.stderr
     hello = next(p for p in json.loads(done.stdout)["packages"] if p["name"] == "core-hello")
     assert hello["platform"] == value
+    from rebuildx.stagex.model import check_platform
+
     assert check_platform(value) == value
 
 
