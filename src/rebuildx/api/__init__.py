@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 _WHERE = {
     "Events": "events", "QUIET": "events",
     "open_tree": "planning", "PlanResult": "planning", "plan": "planning", "release_profile": "planning",
-    "build_commands": "planning", "check_platform": "planning",
+    "build_commands": "planning", "BuildStep": "planning", "check_platform": "planning",
     "FetchResult": "building", "fetch": "building", "build": "building", "builder_specs": "building",
     "builders": "building", "BuilderCheck": "building",
     "digests": "comparing", "CompareResult": "comparing", "compare": "comparing", "release_hint": "comparing",
@@ -41,7 +41,7 @@ _WHERE = {
 }
 
 __all__ = [  # literal, so that linters and `from rebuildx.api import *` see the names
-    "BuilderCheck", "CompareResult", "ContentOutcome", "Events", "FetchResult", "PlanResult", "QUIET",
+    "BuildStep", "BuilderCheck", "CompareResult", "ContentOutcome", "Events", "FetchResult", "PlanResult", "QUIET",
     "SignRequest", "SignaturesRequest", "VerifyOutcome", "VerifyRequest", "attest_check", "attest_keygen",
     "attest_publish", "attest_signer", "attest_verify", "attestations_dir", "build", "build_commands",
     "builder_specs", "builders", "check_attest_options", "check_platform", "check_signatures", "compare",
@@ -70,7 +70,7 @@ if TYPE_CHECKING:  # what a type checker and an editor see: the same names, eage
     from rebuildx.api.comparing import CompareResult, compare, digests, release_hint, status
     from rebuildx.api.diagnosing import default_published_image, doctor, explain
     from rebuildx.api.events import QUIET, Events
-    from rebuildx.api.planning import PlanResult, build_commands, check_platform, open_tree, plan, release_profile
+    from rebuildx.api.planning import BuildStep, PlanResult, build_commands, check_platform, open_tree, plan, release_profile
     from rebuildx.api.trusting import (SignaturesRequest, SignRequest, attest_check, attest_keygen, attest_publish,
                                        attest_signer, attest_verify, attestations_dir, check_attest_options,
                                        check_signatures,
