@@ -64,3 +64,13 @@ def api_options(**kw):
     from rebuildx.build.run import BuildOptions
 
     return BuildOptions(**kw)
+
+
+@pytest.mark.parametrize("value", ["linux/amd64,linux/arm64", "amd64", "Linux/amd64"])
+def test_explain_takes_one_platform(fixture_tree, value):
+    done = rebuildx("explain", "core-hello", "--tree", str(fixture_tree.root), "--platform", value)
+    assert done.returncode == 2 and "Invalid value for '--platform'" in done.stderr and repr(value) in done.stderr
+    from rebuildx.explain import ExplainOptions
+
+    with pytest.raises(UsageError, match="platform"):
+        api.explain(fixture_tree.root, "core-hello", options=ExplainOptions(platform=value))

@@ -37,12 +37,15 @@ class PlatformType(click.ParamType):
 
     name = "os/arch[/variant]"
 
+    def __init__(self, several: bool = True) -> None:
+        self.several = several
+
     def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
         from rebuildx import api
         from rebuildx.errors import UsageError
 
         try:
-            return api.check_platform(value)
+            return api.check_platform(value, several=self.several)
         except UsageError as e:
             self.fail(str(e), param, ctx)
 

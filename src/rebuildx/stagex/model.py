@@ -25,11 +25,13 @@ def is_platform(value: str) -> bool:
     return _PLATFORM.fullmatch(value) is not None
 
 
-def check_platform(value: str) -> str:
+def check_platform(value: str, *, several: bool = True) -> str:
     """A `--platform` value as BuildKit takes it and a build can use: `os/arch[/variant]`, or
-    several joined by commas as StageX's targets.py joins a package's pinned `platforms`
-    (`linux/amd64,linux/arm64`). Components are containerd's specifiers (letters, digits, `_`,
-    `-`), lowercase as rebuildx compares them; anything else is a UsageError (exit 2)."""
+    (with `several`) several joined by commas as StageX's targets.py joins a package's pinned
+    `platforms` (`linux/amd64,linux/arm64`). Components are containerd's specifiers (letters,
+    digits, `_`, `-`), lowercase as rebuildx compares them; anything else is a UsageError (exit 2)."""
+    if not several and "," in value:
+        raise UsageError(f"platform {value!r}: one os/arch[/variant] (linux/amd64), not several")
     parts = value.split(",")
     bad = [p for p in parts if not is_platform(p)]
     if bad:
