@@ -220,10 +220,11 @@ def _check_directory_names(directory: Path, stage: str, origin: str) -> None:
     """A package directory's stage and origin become make targets (`<name>`, `<stage>-<name>`) in
     StageX's generated Makefile and image names (`stagex/<stage>-<name>`): a name neither can carry
     (a space, an upper-case letter, a `:`) is refused here, naming the directory."""
+    shown = f"{directory}/" if str(directory).isprintable() else repr(f"{directory}/")  # one line, always
     for what, name in (("stage", stage), ("package", origin)):
         if not is_component(name):
-            raise TreeError(f"{directory}/: {what} directory name {name!r} cannot be a make target or an image "
-                            f"name (stagex/{stage}-{origin}): it takes {COMPONENT_RULE}; rename the directory")
+            raise TreeError(f"{shown}: {what} directory name {name!r} cannot be a make target or an image "
+                            f"name (stagex/<stage>-<name>): it takes {COMPONENT_RULE}; rename the directory")
 
 
 def _read_package(root: Path, toml_path: Path, containerfile: Path, cache: TomlCache) -> list[Package]:
@@ -242,7 +243,7 @@ def _read_package(root: Path, toml_path: Path, containerfile: Path, cache: TomlC
     version_from = ctx.string(meta, "version_from", where="[package]") or None
     platforms = tuple(ctx.strings(meta, "platforms", where="[package]"))
     for pinned in platforms:
-        if "," in pinned or not is_platform(pinned):
+        if not is_platform(pinned):
             raise ctx.error("[package] platforms", f"{pinned!r} is not os/arch[/variant] in lowercase (linux/386)")
     subpackages = ctx.strings(meta, "subpackages", where="[package]")
     bad = [sub for sub in subpackages if not is_component(sub)]
