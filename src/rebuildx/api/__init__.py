@@ -41,13 +41,12 @@ _WHERE = {
 }
 
 __all__ = [  # literal, so that linters and `from rebuildx.api import *` see the names
-    "BuildStep", "BuilderCheck", "CompareResult", "ContentOutcome", "Events", "FetchResult", "PlanResult", "QUIET",
-    "SignRequest", "SignaturesRequest", "VerifyOutcome", "VerifyRequest", "attest_check", "attest_keygen",
+    "BuildStep", "BuilderCheck", "CompareResult", "ContentOutcome", "Events", "FetchResult", "PlanResult",
+    "QUIET", "SignRequest", "SignaturesRequest", "VerifyOutcome", "VerifyRequest", "attest_check", "attest_keygen",
     "attest_publish", "attest_signer", "attest_verify", "attestations_dir", "build", "build_commands",
     "builder_specs", "builders", "check_attest_options", "check_platform", "check_signatures", "compare",
-    "default_published_image", "digests",
-    "doctor", "explain", "fetch", "open_tree", "plan", "release_hint", "release_profile", "report",
-    "sign_signatures", "status", "verify", "verify_content",
+    "default_published_image", "digests", "doctor", "explain", "fetch", "open_tree", "plan", "release_hint",
+    "release_profile", "report", "sign_signatures", "status", "verify", "verify_content",
 ]
 
 
@@ -70,9 +69,9 @@ if TYPE_CHECKING:  # what a type checker and an editor see: the same names, eage
     from rebuildx.api.comparing import CompareResult, compare, digests, release_hint, status
     from rebuildx.api.diagnosing import default_published_image, doctor, explain
     from rebuildx.api.events import QUIET, Events
-    from rebuildx.api.planning import BuildStep, PlanResult, build_commands, check_platform, open_tree, plan, release_profile
+    from rebuildx.api.planning import (BuildStep, PlanResult, build_commands, check_platform, open_tree, plan,
+                                       release_profile)
     from rebuildx.api.trusting import (SignaturesRequest, SignRequest, attest_check, attest_keygen, attest_publish,
                                        attest_signer, attest_verify, attestations_dir, check_attest_options,
-                                       check_signatures,
-                                       sign_signatures)
+                                       check_signatures, sign_signatures)
     from rebuildx.api.verifying import ContentOutcome, VerifyOutcome, VerifyRequest, report, verify, verify_content

@@ -78,6 +78,14 @@ class BuildStep(NamedTuple):
     def up_to_date(self) -> bool:
         return not self.lines
 
+    def heading(self) -> str:
+        """The comment line before its commands: `# <name>`, `# up to date: out/<name>`, or
+        `# <name> (only if out/<dep> comes out changed)`."""
+        if self.up_to_date:
+            return f"# up to date: out/{self.package}"
+        waits = ", ".join(f"out/{d}" for d in self.only_if_changed)
+        return f"# {self.package}" + (f" (only if {waits} comes out changed)" if waits else "")
+
 
 def build_commands(tree: Tree, selection: Sequence[str] = (), options: BuildOptions | None = None, *,
                    release: str | None = None, events: Events = QUIET) -> list[BuildStep]:

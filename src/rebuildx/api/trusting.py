@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from rebuildx.trust.signatures.run import SignSummary
     from rebuildx.trust.signatures.verdicts import SignatureReport
 
-__all__ = ["SignRequest", "SignaturesRequest", "attest_check", "check_attest_options", "attest_keygen", "attest_publish", "attest_signer",
-           "attest_verify", "attestations_dir", "check_signatures", "sign_signatures"]
+__all__ = ["SignRequest", "SignaturesRequest", "attest_check", "attest_keygen", "attest_publish", "attest_signer",
+           "attest_verify", "attestations_dir", "check_attest_options", "check_signatures", "sign_signatures"]
 
 
 

@@ -50,9 +50,7 @@ def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bo
         if engine != "buildx":
             raise click.UsageError("--dry-run prints buildx's commands (the release's Makefile's); not with --engine")
         for step in api.build_commands(tree, selection, options, release=release, events=TerminalEvents()):
-            click.echo(f"# up to date: out/{step.package}" if step.up_to_date else f"# {step.package}" + (
-                f" (only if {', '.join(f'out/{d}' for d in step.only_if_changed)} comes out changed)"
-                if step.only_if_changed else ""))
+            click.echo(step.heading())
             for line in step.lines:
                 click.echo(line)
         return

@@ -31,6 +31,7 @@ tree_option = click.option(
     show_default="current directory", help="A StageX checkout.",
 )
 
+
 class PlatformType(click.ParamType):
     """`os/arch[/variant]`, several joined by commas (api.check_platform): a bad one is a usage
     error (exit 2) naming the option and the value, before anything runs."""
