@@ -296,11 +296,13 @@ def real_shaped_containerfile(origin: str, deps: list[str], sources: list[str], 
 
 class FailingServer(LoopbackServer):
     """Serves `files` (path -> bytes), 404 under the `absent` prefixes, 500 for anything else;
-    records each request's Basic credentials, so a test sees the password was sent."""
+    records each request's Basic credentials, so a test sees the password was sent. With
+    `challenge`, a request without them is answered 401 first (git sends them only then)."""
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.absent: tuple[str, ...] = ()
+        self.challenge = False
         self.users: list[str] = []
         server = self
 
@@ -309,6 +311,9 @@ class FailingServer(LoopbackServer):
                 auth = self.headers.get("Authorization", "")
                 if auth.startswith("Basic "):
                     server.users.append(base64.b64decode(auth[6:]).decode())
+                elif server.challenge:
+                    self.reply(401, b"who?\n", {"WWW-Authenticate": 'Basic realm="test"'})
+                    return
                 body = server.files.get(self.path)
                 if body is not None:
                     self.reply(200, body)

@@ -119,3 +119,14 @@ def test_a_registry_prefix_with_credentials(tmp_path, prefix):
         from_registry(prefix)("core-x", "0" * 64, tmp_path / "x")
     nowhere(str(caught.value))
     assert "user:***@127.0.0.1:9/stagex/core-x" in str(caught.value)
+
+
+@pytest.mark.engine
+def test_verify_repo_that_fails(engine, tmp_path, failing):
+    """`verify --repo URL`: the clone fails (HTTP 500) and git's words reach the error line."""
+    failing.challenge = True
+    done = rebuildx("verify", "--release", "2026.03.0", "--tree", str(tmp_path / "stagex"),
+                    "--repo", url(failing, "g", "/stagex.git"))
+    assert done.returncode == 1 and "git clone" in done.stderr, done.stderr
+    nowhere(done.stdout, done.stderr)
+    assert f"g:{SECRET}" in failing.users  # git sent them
