@@ -9,6 +9,7 @@ server on 127.0.0.1, or put straight into `fetch/` with `prefill_fetch`.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import http.server
@@ -291,3 +292,37 @@ def real_shaped_containerfile(origin: str, deps: list[str], sources: list[str], 
         target = "package" if name == origin else f"package-{name}"
         cf += ["", f"FROM scratch AS {target}", "COPY --from=build /rootfs/ /"]
     return cf
+
+
+class FailingServer(LoopbackServer):
+    """Serves `files` (path -> bytes), 404 under the `absent` prefixes, 500 for anything else;
+    records each request's Basic credentials, so a test sees the password was sent. With
+    `challenge`, a request without them is answered 401 first (git sends them only then)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.absent: tuple[str, ...] = ()
+        self.challenge = False
+        self.users: list[str] = []
+        server = self
+
+        class Handler(QuietHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                auth = self.headers.get("Authorization", "")
+                if auth.startswith("Basic "):
+                    server.users.append(base64.b64decode(auth[6:]).decode())
+                elif server.challenge:
+                    self.reply(401, b"who?\n", {"WWW-Authenticate": 'Basic realm="test"'})
+                    return
+                body = server.files.get(self.path)
+                if body is not None:
+                    self.reply(200, body)
+                else:
+                    self.reply(404 if self.path.startswith(server.absent) else 500, b"no\n")
+
+            do_HEAD = do_GET  # noqa: N815
+
+        self.serve(Handler)
+
+    def url_with(self, user: str, password: str, path: str = "") -> str:
+        return f"http://{user}:{password}@{self.host}{path}"

@@ -84,3 +84,23 @@ def test_a_run_built_from_other_files_is_not_attested(tmp_path):
     with pytest.raises(RebuildxError, match="not attested: the run built 222222222222, not release 2099.01.0"):
         api.attest_verify(outcome, signer, deps="built", started=facts().started)
     assert not api.attestations_dir(tmp_path).exists()
+
+
+@pytest.mark.parametrize("extra, why", [
+    (("--allow-dirty",), "--attest-key with --allow-dirty: a statement that the release reproduces, about a build "
+                         "from other files than the release's, would be false"),
+    (("--engine", "podman"), "--attest-key signs digest verdicts of buildx runs"),
+])
+def test_verify_refuses_a_false_attestation_before_anything_runs(tmp_path, extra, why):
+    """The flag combination is a usage error at once, one line, not after the whole build."""
+    assert rebuildx("attest", "keygen", "k", cwd=tmp_path).returncode == 0
+    done = rebuildx("verify", "--release", RELEASE, "--tree", str(tmp_path / "none"), "--attest-key", "k", *extra,
+                    cwd=tmp_path)
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert done.stderr.splitlines() == [f"rebuildx: error: {why}" + done.stderr.split(why, 1)[1].rstrip("\n")]
+    assert not (tmp_path / "none").exists()  # nothing cloned, nothing built
+    assert not (tmp_path / ".rebuildx").exists()
+    with pytest.raises(RebuildxError) as caught:
+        api.check_attest_options(allow_dirty="--allow-dirty" in extra, engine=extra[-1])
+    assert caught.value.exit_code == 2 and why in str(caught.value)
+    api.check_attest_options(allow_dirty=False, engine="buildx")  # the honest run is let through

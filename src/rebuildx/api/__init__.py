@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 _WHERE = {
     "Events": "events", "QUIET": "events",
     "open_tree": "planning", "PlanResult": "planning", "plan": "planning", "release_profile": "planning",
-    "build_commands": "planning",
+    "build_commands": "planning", "BuildStep": "planning", "check_platform": "planning",
     "FetchResult": "building", "fetch": "building", "build": "building", "builder_specs": "building",
     "builders": "building", "BuilderCheck": "building",
     "digests": "comparing", "CompareResult": "comparing", "compare": "comparing", "release_hint": "comparing",
@@ -37,7 +37,7 @@ _WHERE = {
     "SignRequest": "trusting", "SignaturesRequest": "trusting", "check_signatures": "trusting",
     "sign_signatures": "trusting", "attestations_dir": "trusting", "attest_keygen": "trusting",
     "attest_signer": "trusting", "attest_verify": "trusting", "attest_publish": "trusting",
-    "attest_check": "trusting",
+    "attest_check": "trusting", "check_attest_options": "trusting",
 }
 
 # names api.py served before it became a package, not use cases (so not in __all__), still served:
@@ -50,12 +50,12 @@ _ALSO = {
 }
 
 __all__ = [  # literal, so that linters and `from rebuildx.api import *` see the names
-    "BuilderCheck", "CompareResult", "ContentOutcome", "Events", "FetchResult", "PlanResult", "QUIET",
-    "SignRequest", "SignaturesRequest", "VerifyOutcome", "VerifyRequest", "attest_check", "attest_keygen",
+    "BuildStep", "BuilderCheck", "CompareResult", "ContentOutcome", "Events", "FetchResult", "PlanResult",
+    "QUIET", "SignRequest", "SignaturesRequest", "VerifyOutcome", "VerifyRequest", "attest_check", "attest_keygen",
     "attest_publish", "attest_signer", "attest_verify", "attestations_dir", "build", "build_commands",
-    "builder_specs", "builders", "check_signatures", "compare", "default_published_image", "digests",
-    "doctor", "explain", "fetch", "open_tree", "plan", "release_hint", "release_profile", "report",
-    "sign_signatures", "status", "verify", "verify_content",
+    "builder_specs", "builders", "check_attest_options", "check_platform", "check_signatures", "compare",
+    "default_published_image", "digests", "doctor", "explain", "fetch", "open_tree", "plan", "release_hint",
+    "release_profile", "report", "sign_signatures", "status", "verify", "verify_content",
 ]
 
 
@@ -64,10 +64,11 @@ if TYPE_CHECKING:  # what a type checker and an editor see: the same names, eage
     from rebuildx.api.comparing import CompareResult, compare, digests, release_hint, status
     from rebuildx.api.diagnosing import default_published_image, doctor, explain
     from rebuildx.api.events import QUIET, Events
-    from rebuildx.api.planning import PlanResult, build_commands, open_tree, plan, release_profile
+    from rebuildx.api.planning import (BuildStep, PlanResult, build_commands, check_platform, open_tree, plan,
+                                       release_profile)
     from rebuildx.api.trusting import (SignaturesRequest, SignRequest, attest_check, attest_keygen, attest_publish,
-                                       attest_signer, attest_verify, attestations_dir, check_signatures,
-                                       sign_signatures)
+                                       attest_signer, attest_verify, attestations_dir, check_attest_options,
+                                       check_signatures, sign_signatures)
     from rebuildx.api.verifying import ContentOutcome, VerifyOutcome, VerifyRequest, report, verify, verify_content
     # _ALSO, re-exported (`as`: not in __all__)
     from rebuildx.errors import BusyError as BusyError, DigestError as DigestError

@@ -10,7 +10,7 @@ from rebuildx.api.events import QUIET, Events
 from rebuildx.api.planning import release_profile
 from rebuildx.api.runs import words
 from rebuildx.errors import RebuildxError
-from rebuildx.stagex.model import DEFAULT_PLATFORM
+from rebuildx.stagex.model import DEFAULT_PLATFORM, check_platform
 from rebuildx.stagex.tree import Tree, load_tree
 from rebuildx.workspace import Workspace
 
@@ -45,6 +45,8 @@ def explain(tree_dir: Path | str, package: str, published: str | None = None, op
     from rebuildx.explain import ExplainOptions, explain as run_explain, open_source
 
     tree_dir = Path(tree_dir)
+    if options is not None and options.platform is not None:
+        check_platform(options.platform, several=False)
     if (tree_dir / "packages").is_dir() and package not in load_tree(tree_dir).packages:
         raise RebuildxError(f"no package {package!r} in {tree_dir} (a full name: core-bash)")
     with open_source(published or default_published_image(tree_dir, package, events)) as source:

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rebuildx.api.events import QUIET, Events
 from rebuildx.api.runs import words
+from rebuildx.errors import RebuildxError
 from rebuildx.stagex.model import DEFAULT_PLATFORM
+from rebuildx.stagex.model import check_platform as check_platform  # api.check_platform: --platform's rule
 from rebuildx.stagex.tree import Tree, load_tree
 from rebuildx.workspace import Workspace
 
@@ -64,12 +66,36 @@ def release_profile(tree: Tree, release: str | None = None, *, events: Events = 
     return profile
 
 
+class BuildStep(NamedTuple):
+    """One package of `build --dry-run`: the shell lines a build would run (none: up to date),
+    and the deps whose new digest it waits on, when it builds only if one of them changes."""
+
+    package: str
+    lines: list[str]
+    only_if_changed: tuple[str, ...] = ()
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.lines
+
+    def heading(self) -> str:
+        """The comment line before its commands: `# <name>`, `# up to date: out/<name>`, or
+        `# <name> (only if out/<dep> comes out changed)`."""
+        if self.up_to_date:
+            return f"# up to date: out/{self.package}"
+        waits = ", ".join(f"out/{d}" for d in self.only_if_changed)
+        return f"# {self.package}" + (f" (only if {waits} comes out changed)" if waits else "")
+
+
 def build_commands(tree: Tree, selection: Sequence[str] = (), options: BuildOptions | None = None, *,
-                   release: str | None = None, events: Events = QUIET) -> list[tuple[str, list[str]]]:
-    """`build --dry-run`: per package of the plan, deps first, the shell lines a build runs (the
-    release's fetch/ links, then `docker buildx build … | tar`), as `make -n` prints them. Every
-    package of the plan is listed, up to date or not; nothing runs, no engine is needed."""
-    from rebuildx.build.run import BuildOptions
+                   release: str | None = None, events: Events = QUIET) -> list[BuildStep]:
+    """`build --dry-run`: every package of the plan, deps first, with the shell lines a build with
+    `options` would run for it (the release's fetch/ links, then `docker buildx build … | tar`),
+    as `make -n` prints them: only for what would build (build.run.would_build: forced, not up to
+    date, or, only if its digest changes, a dep that builds); the others are up to date. Nothing
+    runs or is written; an engine is asked its version only when the workspace has built before,
+    and none is needed."""
+    from rebuildx.build.run import BuildOptions, would_build
     from rebuildx.engine.base import BuildRequest
     from rebuildx.engine.buildx import BuildxEngine
     from rebuildx.stagex.plan import make_plan
@@ -78,6 +104,20 @@ def build_commands(tree: Tree, selection: Sequence[str] = (), options: BuildOpti
     ws = Workspace(tree.root)
     engine = BuildxEngine(ws, profile=release_profile(tree, release, events=events))
     plan = make_plan(tree, words(selection), platform=options.platform, only=options.only)
-    return [(p.full_name, engine.steps(BuildRequest(p, ws.out_entry(p.full_name), options.platform,
-                                                    no_cache=options.cold)))
-            for p in plan.packages]
+    builds = would_build(ws, tree, plan, options, engine, _engine_identity(ws))
+    return [BuildStep(p.full_name, engine.steps(BuildRequest(p, ws.out_entry(p.full_name), options.platform,
+                                                             no_cache=options.cold)), builds[p.full_name])
+            if p.full_name in builds else BuildStep(p.full_name, []) for p in plan.packages]
+
+
+def _engine_identity(ws: Workspace) -> str | None:
+    """The local engine's identity (part of every input key) when the workspace has built before
+    and an engine answers; None: entries are judged with the engine that built them."""
+    if not (ws.state_dir / "state.sqlite").is_file():
+        return None
+    from rebuildx.engine.check import probe_engine
+
+    try:
+        return probe_engine().identity
+    except RebuildxError:
+        return None

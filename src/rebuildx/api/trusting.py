@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from rebuildx.trust.signatures.verdicts import SignatureReport
 
 __all__ = ["SignRequest", "SignaturesRequest", "attest_check", "attest_keygen", "attest_publish", "attest_signer",
-           "attest_verify", "attestations_dir", "check_signatures", "sign_signatures"]
+           "attest_verify", "attestations_dir", "check_attest_options", "check_signatures", "sign_signatures"]
 
 
 
@@ -55,6 +55,20 @@ def attest_keygen(path: Path) -> tuple[Path, str]:
     from rebuildx.trust.attest.keys import keygen
 
     return keygen(path)
+
+
+def check_attest_options(*, allow_dirty: bool, engine: str = "buildx") -> None:
+    """Refuse, before anything runs, a `verify --attest-key` whose statements could not be true:
+    `--allow-dirty` builds from files that may not be the release's, and Podman's verdicts are by
+    content, not digest. A UsageError (exit 2); attest_verify still refuses a run that turns out
+    to be built from another commit."""
+    from rebuildx.errors import UsageError
+
+    if allow_dirty:
+        raise UsageError("--attest-key with --allow-dirty: a statement that the release reproduces, about a "
+                         "build from other files than the release's, would be false; drop one of them")
+    if engine == "podman":
+        raise UsageError("--attest-key signs digest verdicts of buildx runs; --engine podman compares by content")
 
 
 def attest_signer(path: Path) -> Signer:
@@ -118,7 +132,7 @@ def attest_check(tree_dir: Path, release: str, selection: Sequence[str], sources
     readers = [Source(s) for s in dict.fromkeys(sources)]
     for r in readers:
         if not r.is_url and not Path(r.spec).is_dir():
-            raise AttestError(f"--from {r.spec}: not a directory (an attestation tree, or an http(s) URL of one)")
+            raise AttestError(f"--from {r.label}: not a directory (an attestation tree, or an http(s) URL of one)")
     try:
         return check_release(release, theirs, names, readers, trusted, threshold, now or datetime.now(UTC))
     finally:

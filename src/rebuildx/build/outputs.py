@@ -83,9 +83,10 @@ def entry_stamp(layout: Path) -> str:
     return h.hexdigest()
 
 
-def recorded_entry_ok(workspace: Workspace, history: History, full_name: str) -> str | None:
+def recorded_entry_ok(workspace: Workspace, history: History, full_name: str, *, renew: bool = True) -> str | None:
     """The digest of an out/ entry rebuildx recorded, if it is still whole: by its stamp when that
-    is unchanged, else by a full check (which renews the stamp). None otherwise."""
+    is unchanged, else by a full check (which renews the stamp, unless `renew` is False: a dry
+    run writes nothing). None otherwise."""
     record = history.out_record(full_name)
     layout = workspace.out_entry(full_name)
     if record is None or not (layout / "index.json").is_file():
@@ -98,7 +99,7 @@ def recorded_entry_ok(workspace: Workspace, history: History, full_name: str) ->
             return None
     except (LayoutError, OSError):
         return None
-    if record.stamp != stamp:
+    if renew and record.stamp != stamp:
         history.stamp_out(full_name, stamp)
     return record.digest
 

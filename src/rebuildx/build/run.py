@@ -144,6 +144,14 @@ class Builder:
         argv = self.engine.command(BuildRequest(package, Path("-"), self.options.platform))
         return input_key(package, self._dir_digests[origin], argv, deps, self.engine_identity)
 
+    def up_to_date(self, name: str, key: str, *, renew: bool = True) -> str | None:
+        """The recorded digest of out/<name> when a build skips it: not forced, built from `key`,
+        and still whole; None when it builds."""
+        record = self.history.out_record(name)
+        if name in self.forced or not record or record.input_key != key:
+            return None
+        return recorded_entry_ok(self.ws, self.history, name, renew=renew)
+
     def _request(self, package: Package, dest: Path) -> BuildRequest:
         return BuildRequest(package, dest, self.options.platform, no_cache=self.options.cold)
 
@@ -183,13 +191,11 @@ class Builder:
     def _build(self, name: str, builder: str) -> BuildResult:
         package = self.tree.packages[name]
         key = self.key(package)
-        record = self.history.out_record(name)
-        if name not in self.forced and record and record.input_key == key:
-            digest = recorded_entry_ok(self.ws, self.history, name)
-            if digest:
-                self.history.record_build(name, input_key=key, ok=True, digest=digest, seconds=None,
-                                          engine=self.engine_identity, log="", error=None, builder=None)
-                return BuildResult(name, Status.UP_TO_DATE, digest)
+        digest = self.up_to_date(name, key)
+        if digest:
+            self.history.record_build(name, input_key=key, ok=True, digest=digest, seconds=None,
+                                      engine=self.engine_identity, log="", error=None, builder=None)
+            return BuildResult(name, Status.UP_TO_DATE, digest)
         dest = new_build_dir(self.ws, name)
         started, oom_before = time.time(), oom_kills()
         try:
@@ -244,6 +250,31 @@ def stale_entries(workspace: Workspace, tree: Tree, engine_identity: str | None,
                 .key(tree.packages[name]) != record.input_key for e in engines):
             stale.append(name)
     return stale
+
+
+def would_build(workspace: Workspace, tree: Tree, plan: Plan, options: BuildOptions, engine: Engine,
+                engine_identity: str | None) -> dict[str, tuple[str, ...]]:
+    """What `run_build` with `options` would build of `plan`, deps first: each package that builds
+    whatever its deps do (forced by `--cold` or `--force`, never built, or built from other
+    inputs) -> (); each one up to date now but with deps that would build -> those deps: it
+    builds only if one of them comes out with another digest (a dep's digest is in its input
+    key, and a reproducible rebuild keeps it). The packages not named are UP_TO_DATE. Nothing
+    is written. Without `engine_identity` (no engine answers), an entry is judged with the
+    engine that built it."""
+    if not (workspace.state_dir / "state.sqlite").is_file():  # nothing built here yet; not created
+        return {name: () for name in plan.names}
+    history = History(workspace)
+    forced = plan.names if options.cold else (plan.selected if options.force else ())
+    builds: dict[str, tuple[str, ...]] = {}
+    for name in plan.names:
+        package, record = tree.packages[name], history.out_record(name)
+        identity = engine_identity or (record and history.engine_of(name, record.input_key)) or ""
+        builder = Builder(workspace, tree, engine, history, identity, options, forced)
+        if not builder.up_to_date(name, builder.key(package), renew=False):
+            builds[name] = ()
+        elif any(d in builds for d in package.deps):
+            builds[name] = tuple(d for d in package.deps if d in builds)
+    return builds
 
 
 def _profiles_tree_first(tree: Tree) -> list[ReleaseProfile]:

@@ -87,7 +87,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except RebuildxError as e:
-            click.echo(f"rebuildx: error: {e}", err=True)
+            from rebuildx.net import redact  # the last net: no error echoes a URL's password
+
+            click.echo(f"rebuildx: error: {redact(str(e))}", err=True)
             sys.exit(e.exit_code)
         except OSError as e:  # the last net: a disk full, a file that vanished, a closed pipe
             where = f"{e.filename}: " if e.filename else ""

@@ -23,7 +23,8 @@ from rebuildx.cli.options import RELEASE, builder_options, engine_option, platfo
 @click.option("--release", type=RELEASE, metavar="YYYY.MM.N", default=None,
               help="Build with this release's commands (default: the release the checkout is at, else the newest).")
 @click.option("--dry-run", "-n", is_flag=True,
-              help="Print the commands a build would run, every package of the plan (as make -n); run nothing.")
+              help="Print the commands a build would run (as make -n): each package of the plan, those "
+                   "that would not build marked `# up to date: out/<name>`; run nothing.")
 @platform_option
 @engine_option
 @sources_options
@@ -48,10 +49,9 @@ def build(selection: tuple[str, ...], tree_dir: Path, jobs: int | None, cold: bo
     if dry_run:
         if engine != "buildx":
             raise click.UsageError("--dry-run prints buildx's commands (the release's Makefile's); not with --engine")
-        for package, lines in api.build_commands(tree, selection, options, release=release,
-                                                 events=TerminalEvents()):
-            click.echo(f"# {package}")
-            for line in lines:
+        for step in api.build_commands(tree, selection, options, release=release, events=TerminalEvents()):
+            click.echo(step.heading())
+            for line in step.lines:
                 click.echo(line)
         return
     with TerminalEvents() as events:

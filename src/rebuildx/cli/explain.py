@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from rebuildx import exitcodes
-from rebuildx.cli.options import tree_option
+from rebuildx.cli.options import PlatformType, tree_option
 
 MAX_LAYER_BYTES = 64 << 30  # explain.Limits' default, named here so --help needs no explain import
 
@@ -28,7 +28,8 @@ MAX_LAYER_BYTES = 64 << 30  # explain.Limits' default, named here so --help need
 @click.option("--max-files", default=50, show_default=True, help="Differing files listed; the rest are counted.")
 @click.option("--diffoscope", "use_diffoscope", is_flag=True,
               help="Run diffoscope on each file whose content differs.")
-@click.option("--platform", help="os/arch to compare (default: the local image's).")
+@click.option("--platform", type=PlatformType(several=False),
+              help="os/arch[/variant] to compare (default: the local image's).")
 @click.option("--max-layer-bytes", type=click.IntRange(min=1), default=MAX_LAYER_BYTES, show_default=True,
               help="Uncompressed bytes allowed per layer (decompression bombs stop here).")
 def explain(package: str, tree_dir: Path, published: str | None, as_json: bool, as_markdown: bool,

@@ -31,8 +31,29 @@ tree_option = click.option(
     show_default="current directory", help="A StageX checkout.",
 )
 
-platform_option = click.option("--platform", default=DEFAULT_PLATFORM, show_default=True,
-                               help="Platform for packages that do not pin one.")
+
+class PlatformType(click.ParamType):
+    """`os/arch[/variant]`, several joined by commas (api.check_platform): a bad one is a usage
+    error (exit 2) naming the option and the value, before anything runs."""
+
+    name = "os/arch[/variant]"
+
+    def __init__(self, several: bool = True) -> None:
+        self.several = several
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        from rebuildx import api
+        from rebuildx.errors import UsageError
+
+        try:
+            return api.check_platform(value, several=self.several)
+        except UsageError as e:
+            self.fail(str(e), param, ctx)
+
+
+platform_option = click.option("--platform", type=PlatformType(), default=DEFAULT_PLATFORM, show_default=True,
+                               help="Platform for packages that do not pin one: os/arch[/variant], "
+                                    "several joined by commas.")
 
 
 engine_option = click.option("--engine", type=click.Choice(["buildx", "podman"]), default="buildx", show_default=True,

@@ -70,6 +70,8 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
     from rebuildx.compare.present import notes, summary_line, table, write_junit
     from rebuildx.fetch import FetchOptions
 
+    if attest_key:  # a flag combination no statement could be true of: refused before any work
+        api.check_attest_options(allow_dirty=allow_dirty, engine=engine)
     request = api.VerifyRequest(
         release=release, tree_dir=_tree_dir(tree_dir), selection=selection, repo=repo or DEFAULT_REPO,
         allow_dirty=allow_dirty, jobs=jobs or default_jobs(), deps=deps, deps_from=deps_from,
@@ -77,8 +79,6 @@ def verify(selection: tuple[str, ...], release: str, tree_dir: Path | None, repo
         platform=platform, sources=FetchOptions(sources_dir=sources_dir, mirrors=mirrors), engine=engine,
         sigs=sigs, keyrings=keyrings, rounds=rounds,
         builders=api.builder_specs(builder_specs, builders_files) if builder_specs or builders_files else ())
-    if attest_key and engine == "podman":
-        raise click.UsageError("--attest-key signs digest verdicts of buildx runs; --engine podman compares by content")
     signer = api.attest_signer(attest_key) if attest_key else None  # a bad key fails before the run
     started = datetime.now(UTC)
     if engine == "podman":

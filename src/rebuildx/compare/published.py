@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rebuildx.compare.digestfiles import parse_digest_file
 from rebuildx.errors import DigestError
+from rebuildx.net import redact
 from rebuildx.proc import run
 
 STAGES = ("bootstrap", "core", "pallet", "user")
@@ -25,7 +26,8 @@ class PublishedSource:
     spec: str
 
     def describe(self) -> str:
-        return self.spec
+        """The spec as messages and reports show it: a URL's password never echoed."""
+        return redact(self.spec)
 
     def load(self, tree_root: Path, stages: Sequence[str] = STAGES) -> dict[str, str]:
         """Digests of every stage file found; `stages` are the names looked for (the usual four
@@ -37,7 +39,7 @@ class PublishedSource:
             if data is not None:
                 digests.update(parse_digest_file(_text(data, origin), origin))
         if not digests:
-            raise DigestError(f"{self.spec}: no published digests found (looked for digests/<stage>.txt "
+            raise DigestError(f"{self.describe()}: no published digests found (looked for digests/<stage>.txt "
                               f"for {', '.join(stages)})")
         return digests
 
@@ -51,7 +53,7 @@ class PublishedSource:
             done = run(["git", "-C", str(tree_root), "rev-parse", "--verify", "--quiet", f"{spec[4:]}^{{commit}}"],
                        check=False, error=DigestError)
             if done.returncode != 0:
-                raise DigestError(f"--published {spec}: no such ref in {tree_root}'s repository (see `git -C "
+                raise DigestError(f"--published {redact(spec)}: no such ref in {tree_root}'s repository (see `git -C "
                                   f"{tree_root} branch -a`; fetch the release branch first)")
             return spec
         if Path(spec).is_dir():
@@ -61,7 +63,7 @@ class PublishedSource:
             return spec
         ref = _existing_ref(tree_root, spec)
         if ref is None:
-            raise DigestError(f"--published {spec}: no such directory, URL or git ref of {tree_root} "
+            raise DigestError(f"--published {redact(spec)}: no such directory, URL or git ref of {tree_root} "
                               f"(a ref is read as git:<ref>)")
         return f"git:{ref}"  # `release/2026.03.0`: an existing ref of the tree (or origin's), read as one
 
@@ -80,7 +82,7 @@ def _read(spec: str, tree_root: Path, stage: str) -> tuple[bytes | None, str]:
         return (done.stdout.encode() if done.returncode == 0 else None), origin
     if spec.startswith(("http://", "https://")):
         url = f"{spec.rstrip('/')}/{stage}.txt"
-        return _download(url), url
+        return _download(url), redact(url)
     path = Path(spec) / f"{stage}.txt"
     if not path.is_file():
         return None, str(path)
@@ -100,10 +102,10 @@ def _download(url: str) -> bytes | None:
             if response.status_code == 404:
                 return None
             if response.status_code != 200:
-                raise DigestError(f"{url}: HTTP {response.status_code}")
-            return _capped(response.iter_bytes(), url)
+                raise DigestError(f"{redact(url)}: HTTP {response.status_code}")
+            return _capped(response.iter_bytes(), redact(url))
     except httpx.HTTPError as e:
-        raise DigestError(f"{url}: {e}") from e
+        raise DigestError(redact(f"{url}: {e}")) from e
 
 
 def _capped(chunks: Iterable[bytes], origin: str) -> bytes:
@@ -149,7 +151,7 @@ def load_published(tree_root: Path, specs: Sequence[str], release: str | None = 
     if len(loaded) == 2:
         disagree = cross_check(loaded[0][1], loaded[1][1])
         if disagree:
-            raise DigestError(f"the published sources {specs[0]} and {specs[1]} disagree on "
+            raise DigestError(f"the published sources {redact(specs[0])} and {redact(specs[1])} disagree on "
                               f"{len(disagree)} packages: " + "; ".join(disagree[:5]))
     return loaded[0][1]
 

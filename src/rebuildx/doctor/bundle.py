@@ -11,6 +11,7 @@ from pathlib import Path
 from rebuildx.build.failures import Cause, Failure, classify
 from rebuildx.doctor.checks import Facts, Finding, gib
 from rebuildx.engine.smoke import run_smoke
+from rebuildx.net import redact
 from rebuildx.proc import run, tail_lines
 
 
@@ -90,5 +91,6 @@ def write_bundle(path: Path, *, root: Path, argv: Sequence[str], facts: Facts, f
         "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(doc))
+    path.write_text(redact("\n".join(doc)))  # the command line, errors, the log: no URL's password
+
     return path

@@ -17,6 +17,7 @@ from rebuildx.engine.check import probe_engine
 from rebuildx.engine.podman import probe_podman
 from rebuildx.engine.smoke import SmokeResult, smoke_test
 from rebuildx.errors import RebuildxError
+from rebuildx.net import redact
 from rebuildx.proc import run
 from rebuildx.stagex.checkout import dirty_files, resolve_release, tree_release
 from rebuildx.stagex.model import Package
@@ -176,4 +177,4 @@ def _unreachable(ws: Workspace, packages: list[Package]) -> list[str]:
             return base
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        return sorted(h for h in pool.map(down, sorted(hosts)) if h)
+        return sorted(redact(h) for h in pool.map(down, sorted(hosts)) if h)

@@ -197,7 +197,7 @@ class Downloader:
         with self._down_lock:
             down = self._down.get(host)
         if down:
-            raise DownloadFailed(f"not tried: {host} was unreachable earlier in this run ({down})")
+            raise DownloadFailed(f"not tried: {host.rpartition('@')[2]} was unreachable earlier in this run ({down})")
         part = _Partial(partial)
         failures = attempts = 0
         furthest = part.offset

@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from rebuildx.errors import FetchError
+from rebuildx.net import redact
 
 
 class Outcome(str, Enum):
@@ -24,6 +25,10 @@ class Attempt:
     answer: str
     ok: bool = False
 
+    def __post_init__(self) -> None:  # what is shown and written never holds a URL's password
+        object.__setattr__(self, "where", redact(self.where))
+        object.__setattr__(self, "answer", redact(self.answer))
+
 
 @dataclass(frozen=True)
 class FileResult:
@@ -35,8 +40,11 @@ class FileResult:
     sha256: str
     outcome: Outcome
     size: int = 0
-    via: str = ""  # where the bytes came from this run
+    via: str = ""  # where the bytes came from this run (a URL's password never kept)
     attempts: tuple[Attempt, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "via", redact(self.via))
 
     @property
     def file(self) -> str:

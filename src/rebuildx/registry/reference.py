@@ -13,12 +13,13 @@ import re
 from dataclasses import dataclass, replace
 
 from rebuildx.errors import RegistryError
+from rebuildx.net import redact
+from rebuildx.oci.names import is_component
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
 _HUB_ALIASES = {"index.docker.io", "registry-1.docker.io"}
 
-_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _TAG = re.compile(r"[\w][\w.-]{0,127}")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _HOST = re.compile(r"(?:\[[0-9a-fA-F:]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?)(?::[0-9]+)?")
@@ -83,9 +84,10 @@ def is_loopback(host: str) -> bool:
 
 def parse_reference(text: str) -> Reference:
     """`[host/]repo[:tag][@sha256:…]` -> Reference; anything else is a RegistryError naming it."""
+    shown = redact(text)  # a reference never holds credentials; one written with them is not echoed
     rest, _, digest = text.strip().partition("@")
     if digest:
-        check_digest(digest, f"image reference {text!r}")
+        check_digest(digest, f"image reference {shown!r}")
     first, slash, remainder = rest.partition("/")
     if slash and ("." in first or ":" in first or first == "localhost"):
         host, path = first, remainder
@@ -95,10 +97,10 @@ def parse_reference(text: str) -> Reference:
     host = DOCKER_HUB if host in _HUB_ALIASES else host
     if host == DOCKER_HUB and "/" not in path:
         path = f"library/{path}"
-    if not _HOST.fullmatch(host) or not path or not all(_COMPONENT.fullmatch(c) for c in path.split("/")):
-        raise RegistryError(f"image reference {text!r}: not of the form host/repository[:tag][@sha256:…]")
+    if not _HOST.fullmatch(host) or not path or not all(is_component(c) for c in path.split("/")):
+        raise RegistryError(f"image reference {shown!r}: not of the form host/repository[:tag][@sha256:…]")
     if tag is not None and not _TAG.fullmatch(tag):
-        raise RegistryError(f"image reference {text!r}: malformed tag {tag!r}")
+        raise RegistryError(f"image reference {shown!r}: malformed tag {tag!r}")
     return Reference(host, path, tag, digest or None)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from rebuildx.errors import RebuildxError
+from rebuildx.net import redact
 from rebuildx.report import svg
 from rebuildx.report.page import Page
 
@@ -31,7 +32,7 @@ def render(page: Page) -> str:
 
 def write_html(page: Page, path: Path) -> Path:
     """Write the page whole or not at all (a reader never sees half a page)."""
-    text = render(page)
+    text = redact(render(page))  # what the reports and the ledger quote of a URL: no password
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

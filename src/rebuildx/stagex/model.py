@@ -17,6 +17,30 @@ from rebuildx.stagex.templating import expand, url_file, version_forms
 DEFAULT_PLATFORM = "linux/amd64"  # StageX's Makefile: PLATFORM := linux/amd64
 
 _RELEASE = re.compile(r"(\d{4})\.(\d{2})\.(\d+)")
+_PLATFORM = re.compile(r"[a-z0-9_-]+/[a-z0-9_-]+(?:/[a-z0-9_-]+)?")
+
+
+def is_platform(value: str) -> bool:
+    """Whether `value` is one `os/arch[/variant]` (no commas)."""
+    return _PLATFORM.fullmatch(value) is not None
+
+
+def check_platform(value: str, *, several: bool = True) -> str:
+    """A `--platform` value as BuildKit takes it and a build can use: `os/arch[/variant]`, or
+    (with `several`) several joined by commas as StageX's targets.py joins a package's pinned
+    `platforms` (`linux/amd64,linux/arm64`). Components are containerd's specifiers (letters,
+    digits, `_`, `-`), lowercase as rebuildx compares them; anything else is a UsageError (exit 2)."""
+    if not several and "," in value:
+        raise UsageError(f"platform {value!r}: one os/arch[/variant] (linux/amd64), not several")
+    parts = value.split(",")
+    bad = [p for p in parts if not is_platform(p)]
+    if bad:
+        which = f"platform {value!r}" + (f": {bad[0]!r}" if len(parts) > 1 else "")
+        raise UsageError(f"{which} is not os/arch[/variant] in lowercase (linux/amd64, linux/arm/v7; "
+                         f"several joined by commas)")
+    if len(set(parts)) < len(parts):
+        raise UsageError(f"platform {value!r} names a platform twice")
+    return value
 
 
 def release_tuple(release: str) -> tuple[int, int, int]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from rebuildx.errors import PlanError
 from rebuildx.stagex.graph import Graph
-from rebuildx.stagex.model import DEFAULT_PLATFORM, Package
+from rebuildx.stagex.model import DEFAULT_PLATFORM, Package, check_platform
 from rebuildx.stagex.tree import Tree
 
 
@@ -94,7 +94,9 @@ def _unknown(word: str, tree: Tree) -> str:
 def make_plan(tree: Tree, words: Iterable[str] = (), *, platform: str = DEFAULT_PLATFORM,
               graph: Graph | None = None, weights: Mapping[str, float] | None = None,
               only: bool = False) -> Plan:
-    """Plan the selection and its dependency closure (or the selection alone with `only`)."""
+    """Plan the selection and its dependency closure (or the selection alone with `only`); a
+    malformed `platform` is a UsageError before anything is read."""
+    check_platform(platform)
     graph = graph or Graph.of(tree.packages)
     selected = resolve_selection(tree, words)
     nodes = set(selected) if only else graph.closure(selected)

@@ -139,10 +139,11 @@ _TUPLES = {"platforms", "deps", "dep_lines", "mirrors"}
 
 def _reader_identity() -> list[Any]:
     """The reader's own source files: a changed reader (an upgrade, a fix) reads the tree again."""
+    from rebuildx.oci import names  # the name rule the reader applies
     from rebuildx.stagex import model, readcache, templating, tree
 
     out: list[Any] = [list(_PACKAGE_FIELDS), list(_SOURCE_FIELDS)]
-    for module in (model, readcache, templating, tree):
+    for module in (model, readcache, templating, tree, names):
         try:
             out.append(identity(os.stat(module.__file__ or "")))
         except OSError:

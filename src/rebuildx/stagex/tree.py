@@ -19,7 +19,8 @@ from typing import Any
 
 from rebuildx import logs
 from rebuildx.errors import TreeError
-from rebuildx.stagex.model import Package, Source, check_file_name
+from rebuildx.oci.names import COMPONENT_RULE, is_component
+from rebuildx.stagex.model import Package, Source, check_file_name, is_platform
 from rebuildx.stagex.readcache import TomlCache, TreeMemo, fs_now, identity
 from rebuildx.stagex.templating import MAX_WIDTH
 
@@ -216,9 +217,21 @@ def _check_templates(rel: Path, package: Package) -> None:
                                 f"version_under, format): {type(e).__name__}: {e}") from e
 
 
+def _check_directory_names(directory: Path, stage: str, origin: str) -> None:
+    """A package directory's stage and origin become make targets (`<name>`, `<stage>-<name>`) in
+    StageX's generated Makefile and image names (`stagex/<stage>-<name>`): a name neither can carry
+    (a space, an upper-case letter, a `:`) is refused here, naming the directory."""
+    shown = f"{directory}/" if str(directory).isprintable() else repr(f"{directory}/")  # one line, always
+    for what, name in (("stage", stage), ("package", origin)):
+        if not is_component(name):
+            raise TreeError(f"{shown}: {what} directory name {name!r} cannot be a make target or an image "
+                            f"name (stagex/<stage>-<name>): it takes {COMPONENT_RULE}; rename the directory")
+
+
 def _read_package(root: Path, toml_path: Path, containerfile: Path, cache: TomlCache) -> list[Package]:
     stage, origin = toml_path.parent.parts[-2:]
     rel = toml_path.relative_to(root)
+    _check_directory_names(rel.parent, stage, origin)
     data = _read_toml(rel, toml_path, f"{stage}/{origin}", cache)
     ctx = _Ctx(rel, f"{stage}-{origin}")
     meta = data.get("package")
@@ -230,9 +243,14 @@ def _read_package(root: Path, toml_path: Path, containerfile: Path, cache: TomlC
     version = ctx.string(meta, "version", where="[package]") or None
     version_from = ctx.string(meta, "version_from", where="[package]") or None
     platforms = tuple(ctx.strings(meta, "platforms", where="[package]"))
+    for pinned in platforms:
+        if not is_platform(pinned):
+            raise ctx.error("[package] platforms", f"{pinned!r} is not os/arch[/variant] in lowercase (linux/386)")
     subpackages = ctx.strings(meta, "subpackages", where="[package]")
-    if any(not sub.strip() or "/" in sub or " " in sub for sub in subpackages):
-        raise ctx.error("[package] subpackages", f"{subpackages!r} holds an empty or malformed name")
+    bad = [sub for sub in subpackages if not is_component(sub)]
+    if bad:
+        raise ctx.error("[package] subpackages", f"{subpackages!r} holds an empty or malformed name ({bad[0]!r}: "
+                        f"a make target and image name stagex/{stage}-<name> takes {COMPONENT_RULE})")
     sources = tuple(_read_sources(ctx, data.get("sources", {})))
     with open(containerfile, encoding="utf-8", errors="replace") as f:
         dep_refs = containerfile_deps(f)

@@ -24,6 +24,7 @@ from rebuildx.engine.base import Engine
 from rebuildx.errors import RebuildxError
 from rebuildx.explain import LayoutSource, open_source
 from rebuildx.explain.content import ContentComparison, compare_content
+from rebuildx.net import redact
 from rebuildx.outcomes import ContentVerdict
 from rebuildx.stagex.checkout import Checkout
 from rebuildx.stagex.plan import Plan
@@ -110,9 +111,9 @@ def verify_by_content(tree: Tree, selection: tuple[str, ...], buildkit: tuple[En
             try:
                 row.vs_published = _compare(pws.out_entry(r.package), spec)
             except (RebuildxError, OSError) as e:
-                row.note = f"published image not compared: {e}"
+                row.note = redact(f"published image not compared: {e}")
                 if "connect" in str(e).lower() or "resolve" in str(e).lower():
-                    unreachable = str(e)
+                    unreachable = redact(str(e))
         elif r.ok and unreachable:
             row.note = f"published image not tried: unreachable ({unreachable})"
         result.rows.append(row)
@@ -130,7 +131,7 @@ def write_content_report(result: ContentResult, path: Path, release: str | None)
            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(doc, indent=1) + "\n")
+        path.write_text(redact(json.dumps(doc, indent=1)) + "\n")  # errors quoting a URL: no password
     except OSError as e:
         raise RebuildxError(f"{path}: cannot write the report: {e.strerror or e}") from e
     return path

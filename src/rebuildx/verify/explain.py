@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rebuildx.compare.verdicts import Comparison
 from rebuildx.errors import RebuildxError
+from rebuildx.net import redact
 from rebuildx.explain import explain, open_source, summary, to_json
 from rebuildx.outcomes import Verdict
 from rebuildx.workspace import Workspace
@@ -29,11 +30,12 @@ def explain_mismatches(ws: Workspace, comparison: Comparison, source_of: Callabl
         try:
             with open_source(spec) as source:
                 diff = explain(ws, v.package, source)
-            out[v.package] = {"summary": summary(diff), "source": spec, "difference": to_json(diff, max_files)}
+            out[v.package] = {"summary": summary(diff), "source": redact(spec),
+                              "difference": to_json(diff, max_files)}
         except (RebuildxError, OSError) as e:
-            out[v.package] = {"error": f"{spec}: {e}", "source": spec}
+            out[v.package] = {"error": redact(f"{spec}: {e}"), "source": redact(spec)}
             if "connect" in str(e).lower() or "resolve" in str(e).lower():
-                unreachable = f"published images unreachable ({e})"
+                unreachable = redact(f"published images unreachable ({e})")
     return out
 
 

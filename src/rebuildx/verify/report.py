@@ -9,6 +9,7 @@ from pathlib import Path
 from rebuildx.build.failures import Failure
 from rebuildx.build.run import BuildReport
 from rebuildx.errors import RebuildxError
+from rebuildx.net import redact
 from rebuildx.verify.run import VerifyResult
 
 
@@ -44,7 +45,7 @@ def write_report(result: VerifyResult, path: Path) -> Path:
         doc["critical_path"] = critical_path(result.build)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(doc, indent=1) + "\n")
+        path.write_text(redact(json.dumps(doc, indent=1)) + "\n")  # errors quoting a URL: no password
     except OSError as e:
         raise RebuildxError(f"{path}: cannot write the report: {e.strerror or e}") from e
     result.report_path = path

@@ -148,14 +148,14 @@ def check_release(release: str, published: Mapping[str, str], names: Iterable[st
                 if len(line) < MIN_ENVELOPE_BYTES:  # blank, or junk: counted without parsing
                     short += bool(line.strip())
                     continue
-                judge(check, line, f"{source.spec} line {n}", release, trusted, now)
+                judge(check, line, f"{source.label} line {n}", release, trusted, now)
                 if len(check.rejected) - listed > MAX_REASONS:  # a file of junk lines: counted, not listed
                     check.rejected.pop()
                     more += 1
             if short:
-                check.rejected.append(f"{source.spec}: {short} lines too short to be an envelope")
+                check.rejected.append(f"{source.label}: {short} lines too short to be an envelope")
             if more:
-                check.rejected.append(f"{source.spec}: and {more} more lines rejected")
+                check.rejected.append(f"{source.label}: and {more} more lines rejected")
         result.packages.append(decide(check, threshold))
     return result
 

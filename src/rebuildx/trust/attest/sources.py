@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from rebuildx.net import redact
 from rebuildx.trust.attest.keys import AttestError
 from rebuildx.trust.attest.store import relative_path
 
@@ -43,9 +44,14 @@ class Source:
         try:
             host = httpx.URL(self.spec).host
         except httpx.InvalidURL as e:
-            raise AttestError(f"--from {self.spec!r}: not a usable URL ({e})") from e
+            raise AttestError(f"--from {self.label!r}: not a usable URL ({redact(str(e))})") from e
         if not host:
-            raise AttestError(f"--from {self.spec!r}: not a usable URL (no host)")
+            raise AttestError(f"--from {self.label!r}: not a usable URL (no host)")
+
+    @property
+    def label(self) -> str:
+        """The spec as messages and reports show it: a URL's password never echoed."""
+        return redact(self.spec)
 
     @property
     def is_url(self) -> bool:
@@ -78,6 +84,12 @@ class Source:
         return data
 
     def _get(self, url: str) -> bytes | None:
+        try:
+            return self._fetch(url)
+        except SourceError as e:  # every message names the URL, or the server's own words: redacted
+            raise SourceError(redact(str(e))) from e.__cause__
+
+    def _fetch(self, url: str) -> bytes | None:
         if self._down:
             raise SourceError(f"{url}: not tried ({self._down})")
         if self._client is None:
@@ -101,11 +113,11 @@ class Source:
                     if len(body) > self.max_bytes:
                         raise SourceError(f"{url}: more than the {self.max_bytes} bytes allowed; not read")
                     if time.monotonic() > deadline:  # and not waited for again, package after package
-                        self._down = f"{self.spec} sent a file too slowly"
+                        self._down = f"{self.label} sent a file too slowly"
                         raise SourceError(f"{url}: not sent whole within {self.max_seconds:g} s; not read")
                 return bytes(body)
         except (httpx.ConnectError, httpx.TimeoutException, UnicodeError) as e:  # UnicodeError: a host no resolver takes
-            self._down = f"{self.spec} unreachable: {type(e).__name__}: {e}"
+            self._down = f"{self.label} unreachable: {type(e).__name__}: {e}"
             raise SourceError(f"{url}: {type(e).__name__}: {e}") from e
         except httpx.HTTPError as e:
             raise SourceError(f"{url}: {type(e).__name__}: {e}") from e

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from rebuildx.errors import RebuildxError
+from rebuildx.net import redact
 from rebuildx.trust.signatures.packets import MAX_FILE
 
 REGISTRY = "stagex"
@@ -116,7 +117,7 @@ class GitSource:
     so a symlink is seen as one and refused."""
 
     def __init__(self, spec: str, release: str) -> None:
-        self.spec = spec
+        self.spec = redact(spec)  # as messages and reports show it; `location` keeps the credentials
         self._tmp: Path | None = None
         location, _, ref = spec.removeprefix("git:").removeprefix("git+").partition("#")
         ref = ref or f"release/{release}"
@@ -147,9 +148,9 @@ class GitSource:
             raise SignatureSourceError("git is not installed") from e
         except subprocess.TimeoutExpired as e:
             raise SignatureSourceError(f"{self.spec}: git {args[0]} gave no answer in {timeout:.0f} s") from e
-        if done.returncode != 0:
+        if done.returncode != 0:  # git's own words may name the URL
             tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
-            raise SignatureSourceError(f"{self.spec}: git {args[0]} failed: {tail[0][:200]}")
+            raise SignatureSourceError(f"{self.spec}: git {args[0]} failed: {redact(tail[0][:200])}")
         return done.stdout
 
     def _resolve_local(self, ref: str) -> str:
@@ -236,7 +237,7 @@ class LookasideSource:
     N = 1, 2, … until the first 404."""
 
     def __init__(self, base: str, client: httpx.Client | None = None, deadline: float = 60) -> None:
-        self.spec = base
+        self.spec = redact(base)  # as messages and reports show it
         self.deadline = deadline
         self.base = base.rstrip("/")
         self.client = client or httpx.Client(follow_redirects=True, timeout=30)
@@ -263,17 +264,17 @@ class LookasideSource:
                 if r.status_code == 404:
                     return None
                 if r.status_code != 200:
-                    raise SignatureSourceError(f"{url}: HTTP {r.status_code}")
+                    raise SignatureSourceError(f"{redact(url)}: HTTP {r.status_code}")
                 data, started = bytearray(), time.monotonic()
                 for chunk in r.iter_bytes():
                     data += chunk
                     if len(data) > MAX_FILE:
                         return _capped(label)
                     if time.monotonic() - started > self.deadline:  # a server dribbling bytes
-                        raise SignatureSourceError(f"{url}: still sending after {self.deadline:.0f} s")
+                        raise SignatureSourceError(f"{redact(url)}: still sending after {self.deadline:.0f} s")
                 return SignatureFile(label, bytes(data))
         except httpx.HTTPError as e:
-            raise SignatureSourceError(f"{url}: {type(e).__name__}: {e}") from e
+            raise SignatureSourceError(redact(f"{url}: {type(e).__name__}: {e}")) from e
 
     def close(self) -> None:
         self.client.close()
