@@ -49,11 +49,20 @@ def test_help_loads_no_verb_and_no_library():
     assert not {m for m in loaded if m.startswith(("rebuildx.cli.", "rebuildx.api", "rebuildx.stagex"))}
 
 
-def test_plan_loads_its_verb_alone(fixture_tree):
+@pytest.mark.parametrize("history", [False, True])
+def test_plan_loads_its_verb_alone(fixture_tree, history):
+    """With a state DB (recorded build times weigh the order) as without one."""
+    if history:
+        from rebuildx.state.db import connect
+        from rebuildx.workspace import Workspace
+
+        connect(Workspace(fixture_tree.root)).close()
+        assert (fixture_tree.root / ".rebuildx" / "state.sqlite").is_file()
     loaded = _modules_after("plan", "--json", "--tree", str(fixture_tree.root))
     assert {"rebuildx.cli.plan", "rebuildx.api.planning"} <= loaded
+    assert ("rebuildx.state.history" in loaded) == history
     heavy = {"rebuildx.cli.verify", "rebuildx.api.verifying", "rebuildx.api.trusting", "httpx", "rich",
-             "rebuildx.engine.buildx", "jinja2"}
+             "rebuildx.engine.buildx", "jinja2", "logging"}
     assert not heavy & loaded
 
 

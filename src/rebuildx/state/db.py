@@ -13,12 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rebuildx import logs
 from rebuildx.errors import StateError
-from rebuildx.logs import logger
 from rebuildx.workspace import Workspace
 
 T = TypeVar("T")
-log = logger(__name__)
 
 
 def _m1_base(conn: sqlite3.Connection) -> None:
@@ -124,8 +123,8 @@ def connect(workspace: Workspace) -> sqlite3.Connection:
         if getattr(e, "sqlite_errorcode", None) not in _DAMAGED:
             raise unusable(path, e) from e
         aside = _move_aside(path)
-        log.warning("%s: damaged (%s); moved aside to %s and started a new state DB (build history and "
-                    "the record of which out/ entries rebuildx built start over)", path, e, aside)
+        logs.warning(__name__, f"{path}: damaged ({e}); moved aside to {aside} and started a new state DB "
+                               f"(build history and the record of which out/ entries rebuildx built start over)")
     except OSError as e:
         raise unusable(path, e) from e
     try:
