@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from google.protobuf import json_format
@@ -12,6 +11,7 @@ from in_toto_attestation.v1 import statement_pb2
 from in_toto_attestation.v1.statement import Statement
 
 from attestkit import A, B, facts
+from shareddata import release_dir
 from rebuildx.compare.verdicts import PackageVerdict, Verdict, compare
 from rebuildx.trust.attest.statement import PREDICATE_TYPE, RunFacts, read_claim, statement_for, statements_for
 
@@ -59,8 +59,7 @@ def test_the_stage0_statement_of_2026_03_0_names_its_published_digest(tmp_path):
     real build here (stage0 takes hours), only the statement such a run signs."""
     from rebuildx.compare.published import load_published
 
-    digests = Path(__file__).resolve().parents[2].parent / "shared/data/stagex-2026.03.0/digests"
-    assert digests.is_dir(), f"{digests} is missing: the tests need the shared release data"
+    digests = release_dir("2026.03.0") / "digests"
     published = load_published(tmp_path, (str(digests),), "2026.03.0")
     assert published["bootstrap-stage0"] == STAGE0_2026_03_0
     comparison = compare(["bootstrap-stage0"], {"bootstrap-stage0": STAGE0_2026_03_0}, published)
