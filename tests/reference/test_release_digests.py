@@ -190,3 +190,16 @@ def test_a_long_bad_line_is_quoted_to_80_characters():
     with pytest.raises(DigestError) as info:
         parse_digest_file(line, "core.txt")
     assert str(info.value).endswith(f": {'z' * 80!r}")
+
+
+def test_digests_that_is_a_file_is_one_error_naming_it(tmp_path):
+    """A checkout whose digests/ is a file (or otherwise cannot be written) gets one line naming
+    the folder and the system's reason, not a traceback; the file is left as it was."""
+    from rebuildx.compare.digestfiles import write_digests
+
+    stagex_entry(tmp_path / "out" / "core-a", "core-a")
+    (tmp_path / "digests").write_text("not a folder\n")
+    with pytest.raises(DigestError) as e:
+        write_digests(Workspace(tmp_path))
+    assert str(e.value) == f"{tmp_path / 'digests'}: cannot write the digest files (File exists)"
+    assert (tmp_path / "digests").read_text() == "not a folder\n"

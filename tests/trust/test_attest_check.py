@@ -253,3 +253,36 @@ def test_a_cosigned_envelope_counts_each_trusted_signer_once(tmp_path, rebuilder
     result = run_check(root, rebuilders, threshold=2, published={"core-x": A})
     assert verdicts(result) == {"core-x": CheckVerdict.AGREED}
     assert result.packages[0].matched_by == {rebuilders[0][0].public_key.keyid, rebuilders[1][0].public_key.keyid}
+
+
+@pytest.mark.parametrize("copies, threshold, words", [
+    (1, 2, "--threshold 2 cannot be met: the --trust keys given are 1 distinct trusted key (a key"),
+    (3, 4, "--threshold 4 cannot be met: the --trust keys given are 3 distinct trusted keys (a key"),
+])
+def test_the_threshold_error_counts_the_distinct_keys(rebuilders, copies, threshold, words):
+    from rebuildx.trust.attest.check import require_threshold
+    with pytest.raises(AttestError) as e:
+        require_threshold(load_trusted([pub for _, pub in rebuilders[:copies]]), threshold)
+    assert words in str(e.value)
+
+
+def test_json_report_field_by_field(tmp_path, rebuilders):
+    """`attest check --json` as docs/attestations.md lists it: every key, every count (zeros too)."""
+    root = tmp_path / "tree"
+    (s0, _), (s1, _), _ = rebuilders
+    put(root, signed_lines(matching(["core-x"]), facts(), s0))
+    put(root, signed_lines(compare(["core-y"], {}, {"core-y": A}, {"core-y": "boom"}), facts(), s1))
+    junk = root / store.relative_path(RELEASE, "core-y", A)
+    junk.write_bytes(junk.read_bytes() + b"junk\n")
+    result = run_check(root, rebuilders, threshold=1)
+    ids = [s.public_key.keyid for s, _ in rebuilders]
+    assert result.to_json() == {
+        "format": 1, "release": RELEASE, "threshold": 1, "trusted": sorted(ids),
+        "verdicts": [
+            {"package": "core-x", "verdict": "AGREED", "published": A, "matched_by": [ids[0]], "mismatched_by": [],
+             "failed_by": [], "rejected": [], "unreadable": []},
+            {"package": "core-y", "verdict": "NONE", "published": A, "matched_by": [], "mismatched_by": [],
+             "failed_by": [ids[1]], "rejected": [f"{root}: 1 lines too short to be an envelope"], "unreadable": []},
+        ],
+        "summary": {"AGREED": 1, "SHORT": 0, "DISPUTED": 0, "NONE": 1, "total": 2},
+    }
