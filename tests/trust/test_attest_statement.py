@@ -96,3 +96,17 @@ def test_claims_are_read_strictly(change, field):
 def test_a_published_deps_run_says_so():
     comparison = compare(["core-y"], {"core-y": A}, {"core-y": A}, deps_from="published")
     assert statements_for(comparison, facts())[0]["predicate"]["rebuild"]["deps"] == "published"
+
+
+def test_a_failed_statement_says_why_without_a_note():
+    """Without a note of its own, a MISMATCH names the rebuilt digest and a failed build says so;
+    a MATCH has no reason."""
+    run = facts()
+    mismatch = statement_for(PackageVerdict("core-y", Verdict.MISMATCH, "sha256:" + A, B), run)
+    failed = statement_for(PackageVerdict("core-z", Verdict.FAILED, None, B), run)
+    match = statement_for(PackageVerdict("core-x", Verdict.MATCH, A, A), run)
+    assert mismatch and failed and match
+    assert mismatch["predicate"]["rebuild"]["reason"] == f"rebuilt sha256:{A} differs from the published digest"
+    assert failed["predicate"]["rebuild"]["reason"] == "the build failed"
+    assert failed["predicate"]["rebuild"]["rebuiltDigest"] is None
+    assert match["predicate"]["rebuild"]["reason"] is None

@@ -80,3 +80,34 @@ def test_reader_refuses_a_second_signature(keys):
     one = keys.sign(b"hello", "alice", compress=False)
     with pytest.raises(FormatError, match="packet types"):
         read_message(one + one)
+
+
+def test_the_claim_keeps_the_reference_as_written():
+    """The reference is what a report quotes when a file claims another image."""
+    new = parse_claim(atomic("core-bash", HEX, "5.2.37"))
+    old = parse_claim(legacy("core-bash", HEX))
+    assert (new.reference, new.registry) == ("stagex/core-bash:5.2.37", "stagex")
+    assert (old.reference, old.registry) == ("stagex/core-bash", "stagex")
+
+
+@pytest.mark.parametrize("payload, message", [
+    (b'{"optional":{}}', "critical is missing or not a dict"),
+    (b'{"critical":{"identity":{}}}', "critical.type is missing or not a str"),
+    (b'{"critical":{"type":7}}', "critical.type is missing or not a str"),
+])
+def test_a_missing_field_is_named_by_its_path(payload, message):
+    with pytest.raises(PayloadError) as e:
+        parse_claim(payload)
+    assert str(e.value) == message
+
+
+@pytest.mark.parametrize("old, new, field", [
+    (b"stagex/core-a:1.0", b"stagex/" + b"N" * 200, "critical.identity.docker-reference "),
+    (b"sha256:" + HEX.encode(), b"sha256:" + b"f" * 200, "critical.image.docker-manifest-digest is "),
+])
+def test_a_long_bad_value_is_quoted_to_80_characters(old, new, field):
+    """A hostile payload's value is cut in the message, so a report line stays short."""
+    value = new.decode()
+    with pytest.raises(PayloadError) as e:
+        parse_claim(atomic("core-a", HEX).replace(old, new))
+    assert str(e.value).startswith(field + repr(value[:80]))
