@@ -4,9 +4,12 @@ field is refused with what is wrong. gpg-made files are read in test_payload.py.
 
 from __future__ import annotations
 
+import bz2
+import zlib
+
 import pytest
 
-from rebuildx.trust.signatures.packets import MAX_PAYLOAD, FormatError, read_message
+from rebuildx.trust.signatures.packets import MAX_PACKETS, MAX_PAYLOAD, FormatError, read_message
 
 KEY_ID = "0123456789ABCDEF"
 FPR = "FEDCBA9876543210FEDCBA98" + KEY_ID
@@ -121,3 +124,74 @@ def test_a_signature_issuer_key_in_upper_case_hex_is_the_one_pass_key():
     low = "abcdef0123456789"
     data = message(op=one_pass(low), sig=signature(hashed_area(), sub(16, bytes.fromhex(low))))
     assert read_message(data).issuer_key_id == low.upper()
+
+
+def old_packet(tag: int, body: bytes, kind: int) -> bytes:
+    """An old-format packet: a one-, two- or four-octet length, or (kind 3) to the end of the data."""
+    head = bytes([0x80 | tag << 2 | kind])
+    return head + (b"" if kind == 3 else len(body).to_bytes((1, 2, 4)[kind], "big")) + body
+
+
+def partial(tag: int, body: bytes, chunks: list[int]) -> bytes:
+    """A new-format packet in partial body lengths (as gpg streams a literal or compressed packet):
+    chunks of 2**k octets, then the rest with an ordinary length."""
+    out, pos = bytes([0xC0 | tag]), 0
+    for k in chunks:
+        out += bytes([224 + k]) + body[pos:pos + (1 << k)]
+        pos += 1 << k
+    return out + length(len(body) - pos) + body[pos:]
+
+
+def compressed(algo: int, inner: bytes) -> bytes:
+    data = {0: inner, 1: zlib.compress(inner)[2:-4], 2: zlib.compress(inner), 3: bz2.compress(inner)}[algo]
+    return packet(8, bytes([algo]) + data)
+
+
+@pytest.mark.parametrize("algo", [0, 1, 2, 3])
+def test_each_compression_gpg_may_use_is_read(algo):
+    """Uncompressed, ZIP (raw deflate), ZLIB and BZip2 (RFC 9580 §9.4)."""
+    m = read_message(compressed(algo, message(lit=literal(b"hello"))))
+    assert (m.payload, m.compressed, m.issuer_key_id) == (b"hello", True, KEY_ID)
+
+
+@pytest.mark.parametrize("kind", [0, 1, 2])
+def test_old_format_packets_of_each_length_are_read(kind):
+    sig = signature(hashed_area(), sub(16, bytes.fromhex(KEY_ID)))
+    data = old_packet(4, one_pass(), kind) + old_packet(11, literal(b"x" * 300), 1) + old_packet(2, sig, kind)
+    assert read_message(data).payload == b"x" * 300
+
+
+def test_an_old_format_packet_of_indeterminate_length_runs_to_the_end():
+    sig = signature(hashed_area(), sub(16, bytes.fromhex(KEY_ID)))
+    data = packet(4, one_pass()) + packet(11, literal(b"{}")) + old_packet(2, sig, 3)
+    assert read_message(data).created == 1_700_000_000
+
+
+@pytest.mark.parametrize("chunks", [[0], [1, 0, 3], [9]])
+def test_a_literal_in_partial_body_lengths_is_joined(chunks):
+    body = literal(b"p" * 700)
+    sig = signature(hashed_area(), sub(16, bytes.fromhex(KEY_ID)))
+    data = packet(4, one_pass()) + partial(11, body, chunks) + packet(2, sig)
+    assert read_message(data).payload == b"p" * 700
+
+
+def test_a_compressed_packet_in_partial_body_lengths_is_read():
+    inner = zlib.compress(message(lit=literal(b"hello")))
+    assert read_message(partial(8, b"\x02" + inner, [2, 4])).payload == b"hello"
+
+
+@pytest.mark.parametrize("data, message_", [
+    (b"", "empty file"),
+    (b'{"critical":{}}', "not OpenPGP data (byte 0x7b at offset 0)"),  # a payload given for its signature
+    (packet(4, one_pass())[:9], "truncated packet (needs 15 bytes, has 9)"),
+    (partial(4, one_pass(), [2]), "partial body length in a packet of type 4"),
+    (packet(8, b""), "empty compressed packet"),
+    (packet(8, b"\x03" + bz2.compress(b"x" * 1000)[:-10]),
+     "compressed data is truncated (it ends before its end marker)"),
+    (packet(11, b"b\x00\x00\x00\x00\x00") * MAX_PACKETS, f"packet types {[11] * MAX_PACKETS}, expected"),
+    (packet(11, b"b\x00\x00\x00\x00\x00") * (MAX_PACKETS + 1), f"more than {MAX_PACKETS} packets"),
+])
+def test_what_is_wrong_is_said_exactly(data, message_):
+    with pytest.raises(FormatError) as e:
+        read_message(data)
+    assert str(e.value).startswith(message_)
