@@ -279,3 +279,19 @@ def test_a_hostile_signatures_checkout_neither_hangs_nor_takes_the_signature_out
     (flat / "stagex").write_text("not a folder")
     with pytest.raises(RebuildxError, match=r"flat/stagex/core-hello@sha256=.*: cannot be written"):
         sign_as(monkeypatch, keys, tree, flat, "alice")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["core-pair", "--key", "alice"], f"release {RELEASE} publishes none of core-pair (nor their deps)"),
+    (["core-hello", "--key", "alice", "--sigs", "/nonexistent"],
+     "--sigs /nonexistent: no such folder (a checkout of the signatures repository)"),
+    (["core-hello", "--key", "0" * 40], f"--key {'0' * 40}: not in your keyring ("),
+])
+def test_sign_bad_input_is_one_line(monkeypatch, keys, tree, tmp_path, args, words):
+    monkeypatch.setenv("GNUPGHOME", str(keys.home))
+    args = [keys.fpr["alice"] if a == "alice" else a for a in args]
+    sigs = [] if "--sigs" in args else ["--sigs", str(tmp_path)]
+    done = CliRunner().invoke(app, ["sign", *args, "--tree", str(tree), "--release", RELEASE, *sigs])
+    assert done.exit_code == 1, done.output
+    assert words in done.output and "Traceback" not in done.output
+    assert not list(tmp_path.glob("stagex*/**/signature-*"))  # nothing signed
