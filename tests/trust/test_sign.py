@@ -295,3 +295,28 @@ def test_sign_bad_input_is_one_line(monkeypatch, keys, tree, tmp_path, args, wor
     assert done.exit_code == 1, done.output
     assert words in done.output and "Traceback" not in done.output
     assert not list(tmp_path.glob("stagex*/**/signature-*"))  # nothing signed
+
+
+def test_each_package_not_reproduced_here_is_refused_with_why(monkeypatch, keys, tree, tmp_path):
+    """Never verified here, verified against a digest the release no longer publishes, or an out/
+    entry replaced since by another image: refused by name, the reason said, nothing signed."""
+    import shutil
+
+    shutil.rmtree(tree / ".rebuildx")
+    ledger = Ledger(Workspace(tree))
+    ledger.record(RELEASE, "core-tool-a", Verdict.MATCH, "0" * 64, "0" * 64, "built")
+    published = {n: d for n, d in (line.split()[::-1] for line in subprocess.run(
+        ["git", "-C", str(tree), "show", f"release/{RELEASE}:digests/core.txt"], capture_output=True,
+        text=True, check=True).stdout.splitlines())}
+    ledger.record(RELEASE, "core-hello", Verdict.MATCH, published["core-hello"], published["core-hello"], "built")
+    shutil.rmtree(tree / "out" / "core-hello")
+    write_entry(tmp_path / "other", "core-other", "1.0")
+    (tmp_path / "other" / "core-other").rename(tree / "out" / "core-hello")  # another image under its name
+    result = sign_as(monkeypatch, keys, tree, tmp_path, "alice")
+    assert {r.package: (r.outcome, r.detail) for r in result.results} == {
+        "core-hello": (SignOutcome.REFUSED, "out/core-hello is no longer the image verified (rebuild and verify it again)"),
+        "core-tool-a": (SignOutcome.REFUSED, f"verified against digest {'0' * 12}…, but the release publishes "
+                                             f"{published['core-tool-a'][:12]}…"),
+        DIFFERENT: (SignOutcome.REFUSED, "never verified on this machine (run `rebuildx verify` first)"),
+    }
+    assert not list(tmp_path.rglob("signature-*"))
