@@ -45,3 +45,12 @@ def test_an_unknown_engine_given_to_the_library_is_one_error(tmp_path):
     """The CLI offers only buildx and podman; a library caller may pass anything."""
     with pytest.raises(RebuildxError, match=r"^--engine kaniko: unknown engine \(buildx or podman\)$"):
         engine_for(Workspace(tmp_path), "kaniko")
+
+
+def test_builders_with_the_podman_engine_is_one_error(fixture_tree):
+    done = rebuildx("build", "core-hello", "--engine", "podman", "--builder", "unix:///nonexistent.sock",
+                    "--tree", str(fixture_tree.root))
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip() == ("rebuildx: error: --builder names BuildKit builders: it does not go with "
+                                   "--engine podman")
+    assert not (fixture_tree.root / "out").exists()

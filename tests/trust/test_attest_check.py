@@ -358,3 +358,21 @@ def test_one_line_escapes_what_a_terminal_would_obey_and_caps_the_length():
     assert one_line("é—ok") == "é—ok"  # printable text is kept as it is
     assert one_line("x" * MAX_REASON) == "x" * MAX_REASON
     assert one_line("x" * (MAX_REASON + 1)) == "x" * (MAX_REASON - 1) + "…"
+
+
+@pytest.mark.parametrize("block", ["file", "release"])
+def test_publishing_where_a_folder_or_file_is_in_the_way_is_one_error(tmp_path, rebuilders, block):
+    """A folder where the package's attestation file belongs (cannot be read), or a file where its
+    release folder belongs (cannot be made): one line naming the path; nothing written."""
+    root = tmp_path / "tree"
+    path = root / store.relative_path(RELEASE, "core-x", A)
+    if block == "file":
+        path.mkdir(parents=True)
+    else:
+        path.parent.parent.mkdir(parents=True)
+        path.parent.write_text("")
+    lines = signed_lines(matching(["core-x"]), facts(), rebuilders[0][0])[("core-x", A)]
+    with pytest.raises(AttestError) as e, store.locked(root):
+        store.append(root, RELEASE, "core-x", A, lines)
+    want = f"{path}: cannot read: Is a directory" if block == "file" else f"{path}: cannot append: File exists"
+    assert str(e.value) == want
