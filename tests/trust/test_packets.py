@@ -69,7 +69,7 @@ def test_an_empty_payload_and_one_at_the_cap_are_read(payload):
 def test_subpackets_of_every_length_form_are_read():
     """A long notation (two-octet length) and a creation time with a five-octet length, in a
     hashed area longer than 255 bytes: the fields after them are still found."""
-    hashed = sub(20, b"n" * 400) + sub(2, (1_650_000_000).to_bytes(4, "big"), five=True) + sub(
+    hashed = sub(20, b"n" * 600) + sub(2, (1_650_000_000).to_bytes(4, "big"), five=True) + sub(
         33, b"\x04" + bytes.fromhex(FPR))
     m = read_message(message(sig=signature(hashed)))
     assert (m.created, m.issuer_fpr) == (1_650_000_000, FPR)
@@ -96,6 +96,8 @@ def test_odd_issuer_fields_are_left_out_not_misread(hashed, created, fpr):
 
 @pytest.mark.parametrize("data, words", [
     (message(lit=b"b\x00\x00\x00\x00"), "truncated literal data packet"),
+    (message(lit=b""), "truncated literal data packet"),  # not even a format octet and a name length
+    (message(lit=b"b"), "truncated literal data packet"),
     (message(lit=b"b\x09\x00\x00\x00\x00abc"), "truncated literal data packet"),  # a file name longer than the packet
     (message(lit=literal(b"x" * (MAX_PAYLOAD + 1))), f"payload of {MAX_PAYLOAD + 1} bytes, over the {MAX_PAYLOAD}"),
     (message(op=one_pass(version=4)), "unsupported one-pass signature packet (version 04, 13 bytes)"),
@@ -115,7 +117,7 @@ def test_odd_issuer_fields_are_left_out_not_misread(hashed, created, fpr):
 def test_each_damaged_field_is_named(data, words):
     with pytest.raises(FormatError) as e:
         read_message(data)
-    assert words in str(e.value)
+    assert str(e.value).startswith(words)
 
 
 def test_a_signature_issuer_key_in_upper_case_hex_is_the_one_pass_key():

@@ -123,19 +123,21 @@ def test_a_long_bad_value_is_quoted_to_80_characters(old, new, field):
     assert str(e.value).startswith(field + repr(value[:60 if field == "critical.type is " else 80]))
 
 
-def _nested(depth: int) -> bytes:
+def _nested(depth: int, sibling: bool = False) -> bytes:
     """A valid atomic claim whose `optional` object nests to `depth` levels in all, under keys of
-    any letters (only brackets count as nesting)."""
+    any letters (only brackets count as nesting); `sibling` puts a closed object before the chain."""
     inner = "{}"
-    for i in range(depth - 2):
+    for i in range(depth - 3):
         inner = '{"%s":%s}' % (string.ascii_letters[i::7], inner)
+    inner = '{%s"deep":%s}' % ('"first":{"x":{}},' if sibling else "", inner)
     return atomic("core-a", HEX).replace(b'"optional":{}', b'"optional":' + inner.encode())
 
 
-def test_a_claim_nesting_to_the_cap_is_read_and_one_level_more_refused():
-    assert parse_claim(_nested(MAX_DEPTH)).name == "core-a"
+@pytest.mark.parametrize("sibling", [False, True])
+def test_a_claim_nesting_to_the_cap_is_read_and_one_level_more_refused(sibling):
+    assert parse_claim(_nested(MAX_DEPTH, sibling)).name == "core-a"
     with pytest.raises(PayloadError) as e:
-        parse_claim(_nested(MAX_DEPTH + 1))
+        parse_claim(_nested(MAX_DEPTH + 1, sibling))
     assert str(e.value) == f"payload JSON nests deeper than {MAX_DEPTH} levels"
 
 
