@@ -70,3 +70,10 @@ def test_an_unstable_package_was_built_and_compared_but_not_reproduced():
     assert (summary["MATCH"], summary["UNSTABLE"], summary["UNPUBLISHED"], summary["FAILED"]) == (1, 1, 1, 1)
     assert summary["NOT_BUILT"] == 1 and summary["total"] == 5
     assert summary["built"] == 3 and summary["reproduced_percent"] == 50.0
+
+
+def test_an_unstable_verdict_keeps_both_digests_and_how_deps_were_had():
+    rounds = compare(["core-y"], local={"core-y": B}, published={"core-y": A}, deps_from="published")
+    (v,) = mark_unstable(rounds, {"core-y": NOTE}).verdicts
+    assert (v.verdict, v.local, v.published, v.deps_from) == (Verdict.UNSTABLE, B, A, "published")
+    assert v.note == f"{NOTE}; round 1 differs from the published digest"
