@@ -138,6 +138,7 @@ def test_fields_read_as_written(tmp_path):
     ("from stagex/core-b", None),
     ("RUN echo FROM stagex/core-b", None),
     ("COPY", None),
+    ("COPYstagex/core-a", None),  # one word naming stagex/: no second word to read
     ("COPY --from=stagex/core-a", "core-a"),
     ("COPY --from stagex/core-a . /", None),
     ("COPY\t--from=stagex/core-a . /", None),  # split on spaces only, as targets.py does
