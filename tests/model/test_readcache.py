@@ -333,3 +333,21 @@ def test_a_package_toml_with_a_toml_date_is_read_and_not_cached(tmp_path, mirror
     assert load_tree(tree.root).packages["core-hello"].version == "1.2.3"
     cached = (tree.root / ".rebuildx/cache/package-toml.json").read_bytes().partition(b"\n")[2]
     assert b"packages/core/hello/package.toml" not in cached and b"packages/core/tools/package.toml" in cached
+
+
+def test_an_edited_reader_source_file_reads_the_tree_again(tmp_path, mirror, monkeypatch):
+    """The memo's key holds the identity of the reader's own source files: editing one of them (an
+    upgrade, a fix) reads the tree again. Here templating.py is a copy the test can edit."""
+    import shutil
+
+    from rebuildx.stagex import templating
+
+    copy = tmp_path / "templating.py"
+    shutil.copy(templating.__file__, copy)
+    monkeypatch.setattr(templating, "__file__", str(copy))
+    tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    load_tree(tree.root)
+    copy.write_text(copy.read_text() + "\n# fixed\n")
+    _no_reading(monkeypatch)
+    with pytest.raises(AssertionError, match="read again"):
+        load_tree(tree.root)
