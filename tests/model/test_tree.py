@@ -173,3 +173,25 @@ def test_an_unreadable_package_file_is_named_with_its_fix(tmp_path, monkeypatch)
         load_tree(tmp_path)
     assert str(e.value) == ("packages/core/x/Containerfile: package core-x: cannot read it (Permission denied); "
                             "fix its permissions, or remove the package directory")
+
+
+def test_a_stage_entry_that_loops_or_a_stage_that_cannot_be_listed_is_named(tmp_path, monkeypatch):
+    write_package(tmp_path, "core", "x", '[package]\nname = "x"\n', "FROM scratch\n")
+    assert load_tree(tmp_path).root == tmp_path
+    (tmp_path / "packages/core/a").symlink_to("b")
+    (tmp_path / "packages/core/b").symlink_to("a")
+    with pytest.raises(TreeError) as e:
+        load_tree(tmp_path)
+    assert str(e.value) == "packages/core/a: cannot read it (Too many levels of symbolic links)"
+    (tmp_path / "packages/core/a").unlink()
+    real = os.scandir
+
+    def refuse(path):
+        if str(path).endswith("packages/core"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+    monkeypatch.setattr(os, "scandir", refuse)
+    with pytest.raises(TreeError) as e:
+        load_tree(tmp_path)
+    assert str(e.value) == ("packages/core: cannot read this directory (Permission denied); fix its permissions, "
+                            "or remove it")
