@@ -112,13 +112,22 @@ def test_a_failed_statement_says_why_without_a_note():
     assert match["predicate"]["rebuild"]["reason"] is None
 
 
-def test_a_match_statement_field_by_field():
+def test_a_match_statement_field_by_field(monkeypatch):
     """The statement docs/attestations.md describes, every field, for a MATCH made in a time zone
-    other than UTC (its times are written in UTC)."""
+    other than UTC, on a machine whose local zone is another again (its times are written in UTC)."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
     east = timezone(timedelta(hours=2))
     run = RunFacts("2099.01.0", "d" * 40, "docker buildx", "docker 28.2.2; buildx 0.20.1", "built", "urn:rebuilder:a",
                    datetime(2099, 1, 15, 10, 30, tzinfo=east), datetime(2099, 1, 15, 11, 5, 9, tzinfo=east), "0.1.0")
-    assert statement_for(PackageVerdict("core-x", Verdict.MATCH, A, A), run) == {
+    try:
+        statement = statement_for(PackageVerdict("core-x", Verdict.MATCH, A, A), run)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert statement == {
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [{"name": "stagex/core-x", "digest": {"sha256": A}}],
         "predicateType": "https://slsa.dev/verification_summary/v1",
@@ -162,6 +171,8 @@ def _broken(change) -> dict:
 @pytest.mark.parametrize("statement, message", [
     ([], "the payload is not a JSON object"),
     (_broken(lambda s: s.pop("_type")), "_type is None, not https://in-toto.io/Statement/v1"),
+    (_broken(lambda s: s.update(_type="https://in-toto.io/Statement/v0.1")),
+     "_type is 'https://in-toto.io/Statement/v0.1', not https://in-toto.io/Statement/v1"),
     (_broken(lambda s: s.update(predicateType="x")), "predicateType is 'x', not https://slsa.dev/verification_summary/v1"),
     (_broken(lambda s: s.update(subject={})), "subject must be exactly one image"),
     (_broken(lambda s: s["subject"][0].update(name="docker.io/core-y")), "subject has no stagex/ name or no digest"),
