@@ -116,3 +116,70 @@ def test_avoid_sends_a_package_to_another_builder():
     run_on_farm(list(deps), deps, lambda n, b: runs.setdefault(n, b) and (n, b, True), ok_or(Fault.FAILED),
                 Farm({"x": 3, "y": 3}), priority={}, avoid={"p": ["x"], "q": ["y"], "r": ["x"]})
     assert runs == {"p": "y", "q": "x", "r": "y"}
+
+
+def test_the_only_builder_answering_again_after_a_while_builds_what_waited():
+    """All builders down: the run waits, probing, and builds once one answers (here on the third
+    probe); a probe asks about the builder that is down, by name."""
+    probes: list[str] = []
+    state = {"up": False}
+
+    def run(name, builder):
+        return name, builder, state["up"]
+
+    def probe(builder):
+        probes.append(builder)
+        state["up"] = len(probes) >= 3
+        return state["up"] and builder == "x"
+
+    farm = Farm({"x": 1}, policy=FaultPolicy(probe_every=0.05, give_up_after=30))
+    out = run_on_farm(["p"], {"p": []}, run, ok_or(Fault.DOWN), farm, priority={}, probe=probe)
+    assert out.results == {"p": ("p", "x", True)} and out.not_started == []
+    assert out.retried == {"p": [("p", "x", False)]} and set(probes) == {"x"} and len(probes) == 3
+
+
+def test_what_no_builder_may_take_is_left_at_once():
+    """A package kept off its only builder, or a builder down with nothing to probe it: the run
+    stops at once (not after give_up_after) and says what was not built."""
+    farm = Farm({"x": 1}, policy=FaultPolicy(probe_every=0.05, give_up_after=60))
+    began = time.monotonic()
+    out = run_on_farm(["p", "q"], {"p": [], "q": []}, lambda n, b: (n, b, True), ok_or(Fault.DOWN), farm,
+                      priority={}, probe=lambda b: True, avoid={"p": ["x"]})
+    assert set(out.results) == {"q"} and out.not_started == ["p"]
+    lost = run_on_farm(["p"], {"p": []}, lambda n, b: (n, b, False), ok_or(Fault.DOWN),
+                       Farm({"x": 1}, policy=FaultPolicy(give_up_after=60)), priority={})
+    assert lost.results == {} and lost.not_started == ["p"] and lost.down == ["x"]
+    assert time.monotonic() - began < 10
+
+
+def test_a_lost_build_goes_back_in_line_with_its_priority():
+    """x loses everything; y is busy with e while a is lost on x. When y is free, a (priority 3)
+    goes before f (priority 1), as it would have the first time."""
+    order: list[str] = []
+    lost = threading.Event()
+
+    def run(name, builder):
+        if builder == "x":
+            lost.set()
+            return name, builder, False
+        if name == "e":
+            lost.wait(5)
+            time.sleep(0.2)  # a is back in line before y is free
+        order.append(name)
+        return name, builder, True
+
+    deps = {"a": [], "e": [], "f": []}
+    farm = Farm({"x": 1, "y": 1}, policy=FaultPolicy(probe_every=60))
+    out = run_on_farm(["a", "e", "f"], deps, run, ok_or(Fault.DOWN), farm, priority={"a": 3, "e": 2, "f": 1},
+                      probe=lambda b: False)
+    assert order == ["e", "a", "f"] and out.down == ["x"] and list(out.retried) == ["a"]
+
+
+def test_a_final_failure_stops_new_builds_unless_keep_going():
+    deps = {"a": [], "e": []}
+    stop = run_on_farm(["a", "e"], deps, lambda n, b: (n, b, n != "a"), ok_or(Fault.FAILED), Farm({"x": 1}),
+                       priority={"a": 2, "e": 1})
+    assert list(stop.results) == ["a"] and stop.not_started == ["e"]
+    going = run_on_farm(["a", "e"], deps, lambda n, b: (n, b, n != "a"), ok_or(Fault.FAILED), Farm({"x": 1}),
+                        priority={"a": 2, "e": 1}, keep_going=True)
+    assert list(going.results) == ["a", "e"] and going.not_started == []

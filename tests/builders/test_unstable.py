@@ -59,3 +59,21 @@ def test_the_ledger_keeps_unstable_apart(tmp_path):
     status = release_status(graph, ["core-x", "core-y"], Ledger(Workspace(tmp_path)).latest("2026.03.0"))
     assert status.unstable == ["core-x"] and status.counts()["unstable"] == 1
     assert status.chain_verified == [] and status.gaps == {"core-y": ["core-x"]}
+
+
+def test_an_unstable_package_was_built_and_compared_but_not_reproduced():
+    """The summary counts UNSTABLE among the built and the compared packages: one MATCH beside one
+    UNSTABLE is 50 % reproduced, not 100 %, and an unpublished package was built too."""
+    rounds = compare(["core-m", "core-u", "core-p", "core-f", "core-n"], local={"core-m": A, "core-u": A, "core-p": C},
+                     published={"core-m": A, "core-u": A, "core-f": A, "core-n": A}, failed={"core-f": "exit 1"})
+    summary = mark_unstable(rounds, {"core-u": NOTE}).summary()
+    assert (summary["MATCH"], summary["UNSTABLE"], summary["UNPUBLISHED"], summary["FAILED"]) == (1, 1, 1, 1)
+    assert summary["NOT_BUILT"] == 1 and summary["total"] == 5
+    assert summary["built"] == 3 and summary["reproduced_percent"] == 50.0
+
+
+def test_an_unstable_verdict_keeps_both_digests_and_how_deps_were_had():
+    rounds = compare(["core-y"], local={"core-y": B}, published={"core-y": A}, deps_from="published")
+    (v,) = mark_unstable(rounds, {"core-y": NOTE}).verdicts
+    assert (v.verdict, v.local, v.published, v.deps_from) == (Verdict.UNSTABLE, B, A, "published")
+    assert v.note == f"{NOTE}; round 1 differs from the published digest"

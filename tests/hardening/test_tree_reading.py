@@ -77,3 +77,20 @@ def test_source_file_leaving_fetch_is_refused_where_the_tree_is_read(fixture_tre
     assert line.startswith("rebuildx: error: packages/core/hello/package.toml: package core-hello: "
                            "[sources.hello] file"), line
     assert "it would not stay in the fetch directory" in line
+
+
+def test_a_package_file_that_is_a_symlink_to_nothing_names_its_target(fixture_tree):
+    path = fixture_tree.root / "packages/core/hello/Containerfile"
+    path.unlink()
+    path.symlink_to("Containerfile.moved")
+    line = one_error_line(rebuildx("plan", "--tree", str(fixture_tree.root)))
+    assert line == ("rebuildx: error: packages/core/hello/Containerfile: package core-hello: a symlink to nothing "
+                    "(Containerfile.moved); fix it or remove the package directory")
+
+
+def test_a_package_directory_that_is_a_symlink_loop_is_named(fixture_tree):
+    stage = fixture_tree.root / "packages/core"
+    (stage / "loop").symlink_to("loop2")
+    (stage / "loop2").symlink_to("loop")
+    line = one_error_line(rebuildx("plan", "--tree", str(fixture_tree.root)))
+    assert line.startswith("rebuildx: error: packages/core/loop") and "cannot read it (Too many levels of symbolic links)" in line

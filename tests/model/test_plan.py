@@ -68,3 +68,12 @@ def test_real_release_graph(graph_tree, graph_data):
     bash = make_plan(tree, ["core-bash"])
     assert len(bash.packages) == 26 and bash.names[-1] == "core-bash"
     assert make_plan(tree, ["bash"]).names == bash.names
+
+
+def test_a_package_without_a_known_build_time_weighs_one(tmp_path):
+    """Weights (seconds a package took last time) steer the order; a package with none counts as
+    1.0, so one known to take 1.5 goes first and one known to take 0.5 last."""
+    for name in ("a", "b", "c", "d"):
+        write_package(tmp_path, "core", name, f'[package]\nname = "{name}"\n', "FROM scratch\n")
+    plan = make_plan(load_tree(tmp_path), ["all"], weights={"core-c": 1.5, "core-a": 0.5})
+    assert [p.full_name for p in plan.packages] == ["core-c", "core-b", "core-d", "core-a"]

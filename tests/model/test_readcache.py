@@ -292,3 +292,62 @@ def test_the_memo_gives_back_every_field(tmp_path_factory, packages, warnings):
     got, told = back
     assert got == packages and [p.dep_lines for p in got] == [p.dep_lines for p in packages] and told == warnings
     assert readcache.TreeMemo(path, [["packages/x/y", [2], None]]).get() is None
+
+
+def _count_toml_parses(monkeypatch) -> list[str]:
+    """Fault injection's gentler twin: record each package.toml parsed (not taken from the cache)."""
+    import tomllib
+
+    parsed: list[str] = []
+    real = tomllib.load
+
+    def load(f, **kw):
+        parsed.append(Path(f.name).parent.name)
+        return real(f, **kw)
+    monkeypatch.setattr(tomllib, "load", load)
+    return parsed
+
+
+def test_only_the_package_toml_that_changed_is_parsed_again(tmp_path, mirror, monkeypatch):
+    """A changed Containerfile reads the tree again, but each package.toml comes from the parsed-TOML
+    cache while its file is unchanged; an edited one, and only it, is parsed again."""
+    tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    load_tree(tree.root)
+    parsed = _count_toml_parses(monkeypatch)
+    containerfile = tree.root / "packages/core/hello/Containerfile"
+    containerfile.write_text(containerfile.read_text() + "# a comment\n")
+    again = load_tree(tree.root)
+    assert parsed == []
+    toml = tree.root / "packages/core/hello/package.toml"
+    toml.write_text(toml.read_text().replace('version = "1.2.3"', 'version = "1.2.4"'))
+    third = load_tree(tree.root)
+    assert parsed == ["hello"] and third.packages["core-hello"].version == "1.2.4"
+    assert again.packages["core-hello"].version == "1.2.3"
+
+
+def test_a_package_toml_with_a_toml_date_is_read_and_not_cached(tmp_path, mirror):
+    """TOML dates have no JSON form: such a file is parsed every time, never breaking the read."""
+    tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    toml = tree.root / "packages/core/hello/package.toml"
+    toml.write_text(toml.read_text().replace("[package]\n", "[package]\nreleased = 2026-03-01\n", 1))
+    assert load_tree(tree.root).packages["core-hello"].version == "1.2.3"
+    cached = (tree.root / ".rebuildx/cache/package-toml.json").read_bytes().partition(b"\n")[2]
+    assert b"packages/core/hello/package.toml" not in cached and b"packages/core/tools/package.toml" in cached
+
+
+def test_an_edited_reader_source_file_reads_the_tree_again(tmp_path, mirror, monkeypatch):
+    """The memo's key holds the identity of the reader's own source files: editing one of them (an
+    upgrade, a fix) reads the tree again. Here templating.py is a copy the test can edit."""
+    import shutil
+
+    from rebuildx.stagex import templating
+
+    copy = tmp_path / "templating.py"
+    shutil.copy(templating.__file__, copy)
+    monkeypatch.setattr(templating, "__file__", str(copy))
+    tree = write_fixture_tree(tmp_path / "stagex", mirror)
+    load_tree(tree.root)
+    copy.write_text(copy.read_text() + "\n# fixed\n")
+    _no_reading(monkeypatch)
+    with pytest.raises(AssertionError, match="read again"):
+        load_tree(tree.root)

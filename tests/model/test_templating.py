@@ -32,3 +32,17 @@ def test_build_file_uses_the_packages_dash_and_under_forms_as_targets_py_does():
     import pytest
     with pytest.raises(KeyError):
         bad.build_file("1.5")
+
+
+def test_expand_checks_the_width_of_every_field_and_allows_up_to_255():
+    """Every format spec is checked, not only those before the first field without one; a spec
+    without a number (`{version:s}`) is fine; a width of 255 (a file name's longest) is allowed."""
+    import pytest
+
+    from rebuildx.stagex.templating import MAX_WIDTH, expand
+
+    values = {"version": "1.2", "format": "tar.gz"}
+    with pytest.raises(ValueError, match=f"format width 999999999 in {{version:>999999999}} is over {MAX_WIDTH}"):
+        expand("x-{version}.{version:>999999999}", values)
+    assert expand("x-{version:s}.{format}", values) == "x-1.2.tar.gz"
+    assert expand(f"{{version:>{MAX_WIDTH}}}", values) == " " * (MAX_WIDTH - 3) + "1.2"

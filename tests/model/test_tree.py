@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from rebuildx.errors import TreeError
@@ -119,3 +121,77 @@ def test_empty_subpackage_and_empty_dep_are_named(tmp_path):
     with pytest.raises(TreeError, match=r"\[package\] subpackages: .* empty or malformed name"):
         load_tree(tmp_path)
     assert containerfile_deps(["FROM stagex/\n"]) == [("", 1)]
+
+
+def _fifo(path):
+    path.unlink()
+    os.mkfifo(path)
+
+
+def _loop(path):
+    path.unlink()
+    os.symlink(path.name + ".b", path.with_name(path.name + ".a"))
+    os.symlink(path.name + ".a", path.with_name(path.name + ".b"))
+    os.symlink(path.name + ".a", path)
+
+
+def _folder(path):
+    path.unlink()
+    path.mkdir()
+
+
+def _socket(path):
+    import socket
+
+    path.unlink()
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(path))
+    sock.close()
+
+
+@pytest.mark.parametrize("file", ["package.toml", "Containerfile"])
+@pytest.mark.parametrize("breaker, problem", [
+    (_fifo, "is a FIFO, not a file; replace it with the file, or remove the package directory"),
+    (_folder, "is a directory, not a file; replace it with the file, or remove the package directory"),
+    (_socket, "is not a regular file, not a file; replace it with the file, or remove the package directory"),
+    (_loop, "cannot read it (Too many levels of symbolic links); make it a file, or remove the package directory"),
+])
+def test_a_package_file_that_is_not_a_file_is_named_with_its_fix(tmp_path, file, breaker, problem):
+    """In the reading process itself (tests/hardening/test_tree_reading.py runs the CLI)."""
+    write_package(tmp_path, "core", "x", '[package]\nname = "x"\n', "FROM scratch\n")
+    breaker(tmp_path / "packages/core/x" / file)
+    with pytest.raises(TreeError) as e:
+        load_tree(tmp_path)
+    assert str(e.value) == f"packages/core/x/{file}: package core-x: {problem}"
+
+
+def test_an_unreadable_package_file_is_named_with_its_fix(tmp_path, monkeypatch):
+    """Permissions as the kernel would judge them (os.access), whatever the user running the test."""
+    write_package(tmp_path, "core", "x", '[package]\nname = "x"\n', "FROM scratch\n")
+    monkeypatch.setattr(os, "access", lambda path, mode: not str(path).endswith("Containerfile"))
+    with pytest.raises(TreeError) as e:
+        load_tree(tmp_path)
+    assert str(e.value) == ("packages/core/x/Containerfile: package core-x: cannot read it (Permission denied); "
+                            "fix its permissions, or remove the package directory")
+
+
+def test_a_stage_entry_that_loops_or_a_stage_that_cannot_be_listed_is_named(tmp_path, monkeypatch):
+    write_package(tmp_path, "core", "x", '[package]\nname = "x"\n', "FROM scratch\n")
+    assert load_tree(tmp_path).root == tmp_path
+    (tmp_path / "packages/core/a").symlink_to("b")
+    (tmp_path / "packages/core/b").symlink_to("a")
+    with pytest.raises(TreeError) as e:
+        load_tree(tmp_path)
+    assert str(e.value) == "packages/core/a: cannot read it (Too many levels of symbolic links)"
+    (tmp_path / "packages/core/a").unlink()
+    real = os.scandir
+
+    def refuse(path):
+        if str(path).endswith("packages/core"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+    monkeypatch.setattr(os, "scandir", refuse)
+    with pytest.raises(TreeError) as e:
+        load_tree(tmp_path)
+    assert str(e.value) == ("packages/core: cannot read this directory (Permission denied); fix its permissions, "
+                            "or remove it")

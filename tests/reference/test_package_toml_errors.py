@@ -51,6 +51,13 @@ WHERE = "packages/core/x/package.toml: package core-x: "
      "[sources.main] file: 'x-{version_major}.tgz' does not expand as StageX's targets.py expands a versioned "
      "source's file (only version, version_dash, version_under, format): KeyError"),
     ('[package]\nname = "x"\nversion_from = "core-ghost"\n', "[package] version_from: no package 'core-ghost' in the tree"),
+    ('[package]\nname = "x"\nversion_from = 3\n', "[package] version_from: expected a string, got int"),
+    ('[package]\nname = "x"\nsubpackages = "a"\n', "[package] subpackages: expected a list of strings"),
+    *[(f'[package]\nname = "x"\n{GOOD_SOURCE}{field} = 2\n', f"[sources.main] {field}: expected a string, got int")
+      for field in ("version", "format", "git_sha")],
+    *[(f'[package]\nname = "x"\n{GOOD_SOURCE}size = {value}\n',
+       f"[sources.main] size: expected a number of bytes, got {shown}")
+      for value, shown in (("-1", "-1"), ("true", "True"), ('"10"', "'10'"), ("1.5", "1.5"))],
 ])
 def test_package_toml_errors(tmp_path, toml, message):
     write_package(tmp_path, "core", "x", toml, "FROM scratch\n")
@@ -138,6 +145,7 @@ def test_fields_read_as_written(tmp_path):
     ("from stagex/core-b", None),
     ("RUN echo FROM stagex/core-b", None),
     ("COPY", None),
+    ("COPYstagex/core-a", None),  # one word naming stagex/: no second word to read
     ("COPY --from=stagex/core-a", "core-a"),
     ("COPY --from stagex/core-a . /", None),
     ("COPY\t--from=stagex/core-a . /", None),  # split on spaces only, as targets.py does
@@ -151,3 +159,12 @@ def test_repeats_are_dropped_first_kept():
     lines = ["FROM stagex/core-a AS b\n", "COPY --from=stagex/core-b . /\n", "COPY --from=stagex/core-a . /\n",
              "FROM stagex/core-c\n"]
     assert containerfile_deps(lines) == [("core-a", 1), ("core-b", 2), ("core-c", 4)]
+
+
+@pytest.mark.parametrize("size", [0, 1234])
+def test_a_source_size_is_read_as_written(tmp_path, size):
+    """`size` bounds what fetch downloads (issue 16); 0 is a size, as is any whole number."""
+    write_package(tmp_path, "core", "x", f'[package]\nname = "x"\nversion = "1"\n{GOOD_SOURCE}size = {size}\n',
+                  "FROM scratch\n")
+    (source,) = load_tree(tmp_path).packages["core-x"].sources
+    assert source.size == size

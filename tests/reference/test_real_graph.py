@@ -126,6 +126,7 @@ def test_an_unknown_selection_suggests_close_names(tmp_path):
     hint = str(info.value).split("; did you mean ", 1)[1]
     assert str(info.value).startswith(f"selection 'bashx' is not a package or stage of {tmp_path}; did you mean ")
     assert hint.endswith("?") and len(hint[:-1].split(", ")) == 4
+    assert set(hint[:-1].split(", ")) < {"bash1", "bash2", "bash3", "bash4", "bash5"}
     with pytest.raises(PlanError, match=r"selection 'al' is not a package or stage of .*; did you mean all\?$"):
         make_plan(tree, ["al"])
     with pytest.raises(PlanError, match=rf"^selection 'qqqqqq' is not a package or stage of {tmp_path}$"):

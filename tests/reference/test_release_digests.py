@@ -190,3 +190,34 @@ def test_a_long_bad_line_is_quoted_to_80_characters():
     with pytest.raises(DigestError) as info:
         parse_digest_file(line, "core.txt")
     assert str(info.value).endswith(f": {'z' * 80!r}")
+
+
+def test_digests_that_is_a_file_is_one_error_naming_it(tmp_path):
+    """A checkout whose digests/ is a file (or otherwise cannot be written) gets one line naming
+    the folder and the system's reason, not a traceback; the file is left as it was."""
+    from rebuildx.compare.digestfiles import write_digests
+
+    stagex_entry(tmp_path / "out" / "core-a", "core-a")
+    (tmp_path / "digests").write_text("not a folder\n")
+    with pytest.raises(DigestError) as e:
+        write_digests(Workspace(tmp_path))
+    assert str(e.value) == f"{tmp_path / 'digests'}: cannot write the digest files (File exists)"
+    assert (tmp_path / "digests").read_text() == "not a folder\n"
+
+
+def test_damaged_entries_names_each_entry_whose_blobs_do_not_hash_to_the_index(tmp_path):
+    """An out/ entry rebuildx did not write counts only when every blob it reaches hashes to what
+    its index claims: a blob altered in place is named with why, an intact entry is not."""
+    from rebuildx.compare.digestfiles import damaged_entries
+    from regserver import file_info, layer_tar, write_layout
+
+    for name in ("core-ok", "core-bad"):
+        digests = write_layout(tmp_path / "out" / name, [layer_tar([file_info("usr/bin/x", name.encode())])])
+    layer = next(p for p in (tmp_path / "out/core-bad/blobs/sha256").iterdir()
+                 if p.name not in {d.split(":")[1] for d in digests.values()})
+    layer.write_bytes(layer.read_bytes()[:-1] + b"\x01")  # one byte of the layer altered in place
+    found = damaged_entries(Workspace(tmp_path), ["core-ok", "core-bad"], Semantics.MANIFEST)
+    assert list(found) == ["core-bad"]
+    assert found["core-bad"].startswith("out/ entry is damaged, so it proves nothing (")
+    assert found["core-bad"].endswith("); rebuild it") and layer.name[:12] in found["core-bad"]
+    assert damaged_entries(Workspace(tmp_path), ["core-ok"], Semantics.INDEX) == {}

@@ -253,3 +253,126 @@ def test_a_cosigned_envelope_counts_each_trusted_signer_once(tmp_path, rebuilder
     result = run_check(root, rebuilders, threshold=2, published={"core-x": A})
     assert verdicts(result) == {"core-x": CheckVerdict.AGREED}
     assert result.packages[0].matched_by == {rebuilders[0][0].public_key.keyid, rebuilders[1][0].public_key.keyid}
+
+
+@pytest.mark.parametrize("copies, threshold, words", [
+    (1, 2, "--threshold 2 cannot be met: the --trust keys given are 1 distinct trusted key (a key"),
+    (3, 4, "--threshold 4 cannot be met: the --trust keys given are 3 distinct trusted keys (a key"),
+])
+def test_the_threshold_error_counts_the_distinct_keys(rebuilders, copies, threshold, words):
+    from rebuildx.trust.attest.check import require_threshold
+    with pytest.raises(AttestError) as e:
+        require_threshold(load_trusted([pub for _, pub in rebuilders[:copies]]), threshold)
+    assert words in str(e.value)
+
+
+def test_json_report_field_by_field(tmp_path, rebuilders):
+    """`attest check --json` as docs/attestations.md lists it: every key, every count (zeros too)."""
+    root = tmp_path / "tree"
+    (s0, _), (s1, _), _ = rebuilders
+    put(root, signed_lines(matching(["core-x"]), facts(), s0))
+    put(root, signed_lines(compare(["core-y"], {}, {"core-y": A}, {"core-y": "boom"}), facts(), s1))
+    junk = root / store.relative_path(RELEASE, "core-y", A)
+    junk.write_bytes(junk.read_bytes() + b"junk\n")
+    result = run_check(root, rebuilders, threshold=1)
+    ids = [s.public_key.keyid for s, _ in rebuilders]
+    assert result.to_json() == {
+        "format": 1, "release": RELEASE, "threshold": 1, "trusted": sorted(ids),
+        "verdicts": [
+            {"package": "core-x", "verdict": "AGREED", "published": A, "matched_by": [ids[0]], "mismatched_by": [],
+             "failed_by": [], "rejected": [], "unreadable": []},
+            {"package": "core-y", "verdict": "NONE", "published": A, "matched_by": [], "mismatched_by": [],
+             "failed_by": [ids[1]], "rejected": [f"{root}: 1 lines too short to be an envelope"], "unreadable": []},
+        ],
+        "summary": {"AGREED": 1, "SHORT": 0, "DISPUTED": 0, "NONE": 1, "total": 2},
+    }
+
+
+def test_an_unreadable_source_does_not_stop_the_next_from_being_read(tmp_path, rebuilders):
+    bad, good = tmp_path / "bad", tmp_path / "good"
+    (bad / store.relative_path(RELEASE, "core-x", A)).mkdir(parents=True)  # a folder where the file should be
+    put(good, signed_lines(matching(["core-x"]), facts(), rebuilders[0][0]))
+    result = run_check(None, rebuilders, threshold=1, published={"core-x": A},
+                       sources=[Source(str(bad)), Source(str(good))])
+    assert verdicts(result) == {"core-x": CheckVerdict.AGREED}
+    assert result.packages[0].unreadable == [f"{bad / store.relative_path(RELEASE, 'core-x', A)}: not a regular file; "
+                                             "not read"]
+
+
+def test_a_package_without_a_file_has_nothing_rejected(tmp_path, rebuilders):
+    root = tmp_path / "tree"
+    put(root, signed_lines(matching(["core-x"]), facts(), rebuilders[0][0]))
+    result = run_check(root, rebuilders, threshold=1)
+    assert verdicts(result) == {"core-x": CheckVerdict.AGREED, "core-y": CheckVerdict.NONE}
+    assert result.packages[1].rejected == [] and result.packages[1].unreadable == []
+
+
+def test_a_rejected_envelope_is_named_by_its_source_and_line(tmp_path, rebuilders):
+    """The reason says where the envelope is (line numbers from 1) and which digest it is about."""
+    root = tmp_path / "tree"
+    good = signed_lines(matching(["core-x"]), facts(), rebuilders[0][0])[("core-x", A)]
+    other = to_line(envelope(statements_for(matching(["core-x"], B), facts())[0], rebuilders[0][0]))
+    with store.locked(root):
+        store.append(root, RELEASE, "core-x", A, [other, *good])
+    result = run_check(root, rebuilders, threshold=1, published={"core-x": A})
+    assert verdicts(result) == {"core-x": CheckVerdict.AGREED}
+    assert result.packages[0].rejected == [
+        f"{root} line 1: a statement about core-x@sha256:{B[:12]}, not this package's published digest"]
+
+
+def test_twenty_reasons_are_listed_per_source_and_the_rest_counted(tmp_path, rebuilders):
+    roots = [tmp_path / "one", tmp_path / "two"]
+    for root, n in zip(roots, (15, 25), strict=True):  # lines long enough to be parsed, and rejected
+        path = root / store.relative_path(RELEASE, "core-x", A)
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"".join(b'{"payload": "%d%s"}\n' % (i, b"x" * 300) for i in range(n)))
+    result = run_check(None, rebuilders, threshold=1, published={"core-x": A},
+                       sources=[Source(str(r)) for r in roots])
+    rejected = result.packages[0].rejected
+    assert [r.split(" line ")[0] for r in rejected[:35]] == [str(roots[0])] * 15 + [str(roots[1])] * 20
+    assert rejected[35:] == [f"{roots[1]}: and 5 more lines rejected"]
+
+
+@pytest.mark.parametrize("ahead, counts", [(timedelta(minutes=10), True), (timedelta(minutes=10, seconds=1), False)])
+def test_a_rebuilders_clock_may_run_ten_minutes_ahead(tmp_path, rebuilders, ahead, counts):
+    root = tmp_path / "tree"
+    put(root, signed_lines(matching(["core-x"]), facts(finished=NOW + ahead), rebuilders[0][0]))
+    result = run_check(root, rebuilders, threshold=1, published={"core-x": A})
+    assert (verdicts(result)["core-x"] is CheckVerdict.AGREED) is counts
+
+
+def test_a_run_started_and_verified_in_the_same_second_counts(tmp_path, rebuilders):
+    from dataclasses import replace
+
+    root = tmp_path / "tree"
+    run = replace(facts(), started=NOW - timedelta(hours=1))
+    run = replace(run, finished=run.started)
+    put(root, signed_lines(matching(["core-x"]), run, rebuilders[0][0]))
+    assert verdicts(run_check(root, rebuilders, threshold=1, published={"core-x": A})) == {"core-x": CheckVerdict.AGREED}
+
+
+def test_one_line_escapes_what_a_terminal_would_obey_and_caps_the_length():
+    from rebuildx.trust.attest.check import MAX_REASON, one_line
+
+    assert one_line("AGREED\x1b[32m\nline 2\tend\x00") == "AGREED\\x1b[32m\\nline 2\\tend\\x00"
+    assert one_line("é—ok") == "é—ok"  # printable text is kept as it is
+    assert one_line("x" * MAX_REASON) == "x" * MAX_REASON
+    assert one_line("x" * (MAX_REASON + 1)) == "x" * (MAX_REASON - 1) + "…"
+
+
+@pytest.mark.parametrize("block", ["file", "release"])
+def test_publishing_where_a_folder_or_file_is_in_the_way_is_one_error(tmp_path, rebuilders, block):
+    """A folder where the package's attestation file belongs (cannot be read), or a file where its
+    release folder belongs (cannot be made): one line naming the path; nothing written."""
+    root = tmp_path / "tree"
+    path = root / store.relative_path(RELEASE, "core-x", A)
+    if block == "file":
+        path.mkdir(parents=True)
+    else:
+        path.parent.parent.mkdir(parents=True)
+        path.parent.write_text("")
+    lines = signed_lines(matching(["core-x"]), facts(), rebuilders[0][0])[("core-x", A)]
+    with pytest.raises(AttestError) as e, store.locked(root):
+        store.append(root, RELEASE, "core-x", A, lines)
+    want = f"{path}: cannot read: Is a directory" if block == "file" else f"{path}: cannot append: File exists"
+    assert str(e.value) == want

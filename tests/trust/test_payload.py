@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import string
 import subprocess
 import zlib
 
 import pytest
 
 from rebuildx.trust.signatures.packets import MAX_FILE, FormatError, read_message
-from rebuildx.trust.signatures.payload import PayloadError, parse_claim, sign_payload
+from rebuildx.trust.signatures.payload import MAX_DEPTH, PayloadError, parse_claim, sign_payload
 from sigtree import atomic, digest, legacy
 
 HEX = digest("x")
@@ -80,3 +81,67 @@ def test_reader_refuses_a_second_signature(keys):
     one = keys.sign(b"hello", "alice", compress=False)
     with pytest.raises(FormatError, match="packet types"):
         read_message(one + one)
+
+
+def test_the_claim_keeps_the_reference_as_written():
+    """The reference is what a report quotes when a file claims another image."""
+    new = parse_claim(atomic("core-bash", HEX, "5.2.37"))
+    old = parse_claim(legacy("core-bash", HEX))
+    assert (new.reference, new.registry) == ("stagex/core-bash:5.2.37", "stagex")
+    assert (old.reference, old.registry) == ("stagex/core-bash", "stagex")
+
+
+@pytest.mark.parametrize("payload, message", [
+    (b'{"optional":{}}', "critical is missing or not a dict"),
+    (b'{"critical":{"identity":{}}}', "critical.type is missing or not a str"),
+    (b'{"critical":{"type":7}}', "critical.type is missing or not a str"),
+    (b'{"critical":{"type":"atomic container signature","identity":[]}}', "critical.identity is missing or not a dict"),
+    (b'{"critical":{"type":"atomic container signature","identity":{}}}',
+     "critical.identity.docker-reference is missing or not a str"),
+    (b'{"critical":{"type":"atomic container signature","identity":{"docker-reference":"stagex/a"}}}',
+     "critical.image is missing or not a dict"),
+    (b'{"critical":{"type":"atomic container signature","identity":{"docker-reference":"stagex/a"},"image":{}}}',
+     "critical.image.docker-manifest-digest is missing or not a str"),
+    (b"{not json", "payload is not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+])
+def test_a_missing_field_is_named_by_its_path(payload, message):
+    with pytest.raises(PayloadError) as e:
+        parse_claim(payload)
+    assert str(e.value) == message
+
+
+@pytest.mark.parametrize("old, new, field", [
+    (b"stagex/core-a:1.0", b"stagex/" + b"N" * 200, "critical.identity.docker-reference "),
+    (b"sha256:" + HEX.encode(), b"sha256:" + b"f" * 200, "critical.image.docker-manifest-digest is "),
+    (b"atomic container signature", b"t" * 200, "critical.type is "),
+])
+def test_a_long_bad_value_is_quoted_to_80_characters(old, new, field):
+    """A hostile payload's value is cut in the message, so a report line stays short."""
+    value = new.decode()
+    with pytest.raises(PayloadError) as e:
+        parse_claim(atomic("core-a", HEX).replace(old, new))
+    assert str(e.value).startswith(field + repr(value[:60 if field == "critical.type is " else 80]))
+
+
+def _nested(depth: int, sibling: bool = False) -> bytes:
+    """A valid atomic claim whose `optional` object nests to `depth` levels in all, under keys of
+    any letters (only brackets count as nesting); `sibling` puts a closed object before the chain."""
+    inner = "{}"
+    for i in range(depth - 3):
+        inner = '{"%s":%s}' % (string.ascii_letters[i::7], inner)
+    inner = '{%s"deep":%s}' % ('"first":{"x":{}},' if sibling else "", inner)
+    return atomic("core-a", HEX).replace(b'"optional":{}', b'"optional":' + inner.encode())
+
+
+@pytest.mark.parametrize("sibling", [False, True])
+def test_a_claim_nesting_to_the_cap_is_read_and_one_level_more_refused(sibling):
+    assert parse_claim(_nested(MAX_DEPTH, sibling)).name == "core-a"
+    with pytest.raises(PayloadError) as e:
+        parse_claim(_nested(MAX_DEPTH + 1, sibling))
+    assert str(e.value) == f"payload JSON nests deeper than {MAX_DEPTH} levels"
+
+
+def test_brackets_closed_again_do_not_add_up():
+    """Depth, not the number of brackets: many shallow lists in a real claim's optional part."""
+    shallow = b'"optional":{"a":[[1],[2],[3],[4],[5],[6],[7],[8],[9]],"b":{}}'
+    assert parse_claim(atomic("core-a", HEX).replace(b'"optional":{}', shallow)).name == "core-a"

@@ -279,3 +279,44 @@ def test_a_hostile_signatures_checkout_neither_hangs_nor_takes_the_signature_out
     (flat / "stagex").write_text("not a folder")
     with pytest.raises(RebuildxError, match=r"flat/stagex/core-hello@sha256=.*: cannot be written"):
         sign_as(monkeypatch, keys, tree, flat, "alice")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["core-pair", "--key", "alice"], f"release {RELEASE} publishes none of core-pair (nor their deps)"),
+    (["core-hello", "--key", "alice", "--sigs", "/nonexistent"],
+     "--sigs /nonexistent: no such folder (a checkout of the signatures repository)"),
+    (["core-hello", "--key", "0" * 40], f"--key {'0' * 40}: not in your keyring ("),
+])
+def test_sign_bad_input_is_one_line(monkeypatch, keys, tree, tmp_path, args, words):
+    monkeypatch.setenv("GNUPGHOME", str(keys.home))
+    args = [keys.fpr["alice"] if a == "alice" else a for a in args]
+    sigs = [] if "--sigs" in args else ["--sigs", str(tmp_path)]
+    done = CliRunner().invoke(app, ["sign", *args, "--tree", str(tree), "--release", RELEASE, *sigs])
+    assert done.exit_code == 1, done.output
+    assert words in done.output and "Traceback" not in done.output
+    assert not list(tmp_path.glob("stagex*/**/signature-*"))  # nothing signed
+
+
+def test_each_package_not_reproduced_here_is_refused_with_why(monkeypatch, keys, tree, tmp_path):
+    """Never verified here, verified against a digest the release no longer publishes, or an out/
+    entry replaced since by another image: refused by name, the reason said, nothing signed."""
+    import shutil
+
+    shutil.rmtree(tree / ".rebuildx")
+    ledger = Ledger(Workspace(tree))
+    ledger.record(RELEASE, "core-tool-a", Verdict.MATCH, "0" * 64, "0" * 64, "built")
+    published = {n: d for n, d in (line.split()[::-1] for line in subprocess.run(
+        ["git", "-C", str(tree), "show", f"release/{RELEASE}:digests/core.txt"], capture_output=True,
+        text=True, check=True).stdout.splitlines())}
+    ledger.record(RELEASE, "core-hello", Verdict.MATCH, published["core-hello"], published["core-hello"], "built")
+    shutil.rmtree(tree / "out" / "core-hello")
+    write_entry(tmp_path / "other", "core-other", "1.0")
+    (tmp_path / "other" / "core-other").rename(tree / "out" / "core-hello")  # another image under its name
+    result = sign_as(monkeypatch, keys, tree, tmp_path, "alice")
+    assert {r.package: (r.outcome, r.detail) for r in result.results} == {
+        "core-hello": (SignOutcome.REFUSED, "out/core-hello is no longer the image verified (rebuild and verify it again)"),
+        "core-tool-a": (SignOutcome.REFUSED, f"verified against digest {'0' * 12}…, but the release publishes "
+                                             f"{published['core-tool-a'][:12]}…"),
+        DIFFERENT: (SignOutcome.REFUSED, "never verified on this machine (run `rebuildx verify` first)"),
+    }
+    assert not list(tmp_path.rglob("signature-*"))

@@ -69,10 +69,11 @@ class Source:
             return None
         except OSError as e:
             raise SourceError(f"{path}: {e.strerror or e}") from e
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):  # before fdopen, which refuses a folder with an OSError of its own
+            os.close(fd)
+            raise SourceError(f"{path}: not a regular file; not read")
         with os.fdopen(fd, "rb") as f:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise SourceError(f"{path}: not a regular file; not read")
             if st.st_size > self.max_bytes:
                 raise SourceError(f"{path}: {st.st_size} bytes, more than the {self.max_bytes} allowed; not read")
             try:
