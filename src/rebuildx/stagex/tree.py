@@ -89,14 +89,14 @@ def load_tree(root: Path | str) -> Tree:
                         f"2024.12.0 (no stages, no src/targets.py); rebuildx builds releases from 2024.12.0 on")
     directories = _package_dirs(root)
     memo = TreeMemo(root / CACHE_DIR / "tree.json",
-                    [[d.relative_to(root).as_posix(), c and identity(c), t and identity(t)] for d, c, t in directories])
+                    [[rel, c and identity(c), t and identity(t)] for _, rel, c, t in directories])
     remembered = memo.get()
     if remembered is not None:
         package_list, warnings = remembered
         _warn(warnings)
         return Tree(root, {p.full_name: p for p in package_list}, warnings)
     now = fs_now(root / CACHE_DIR)  # before any file is read: a file changed since is read, not remembered
-    tree = _read_tree(root, [(d, t is not None) for d, c, t in directories if c is not None], now)
+    tree = _read_tree(root, [(d, t is not None) for d, _, c, t in directories if c is not None], now)
     memo.put(list(tree.packages.values()), tree.warnings, now)
     return tree
 
@@ -133,58 +133,67 @@ def _read_tree(root: Path, directories: list[tuple[Path, bool]], now: int | None
     return Tree(root, resolved, warnings)
 
 
-def _package_dirs(root: Path) -> list[tuple[Path, os.stat_result | None, os.stat_result | None]]:
-    """Every package directory, in order, with the identity of its Containerfile and package.toml
-    (None: there is none). One that cannot be read (permissions, a FIFO, a directory, a symlink
-    loop) is a TreeError naming it here: skipped, it would surface as a dependent's missing dep."""
+def _package_dirs(root: Path) -> list[tuple[Path, str, os.stat_result | None, os.stat_result | None]]:
+    """Every package directory, in order, with its path relative to the tree and the identity of
+    its Containerfile and package.toml (None: there is none). One that cannot be read (permissions,
+    a FIFO, a directory, a symlink loop) is a TreeError naming it here: skipped, it would surface
+    as a dependent's missing dep. Run on every start (the memo's key): plain strings, no Paths."""
     found = []
-    for stage in _subdirs(root, root / "packages"):
-        for directory in _subdirs(root, stage):
-            found.append((directory, _readable(root, directory / "Containerfile"),
-                          _readable(root, directory / "package.toml")))
+    base = os.path.join(root, "packages")
+    for stage in _subdirs(root, base):
+        for name in _subdirs(root, os.path.join(base, stage)):
+            directory = os.path.join(base, stage, name)
+            found.append((Path(directory), f"packages/{stage}/{name}",
+                          _readable(root, os.path.join(directory, "Containerfile")),
+                          _readable(root, os.path.join(directory, "package.toml"))))
     return found
 
 
-def _subdirs(root: Path, path: Path) -> list[Path]:
+def _subdirs(root: Path, path: str) -> list[str]:
+    """The names of the directories in `path`, sorted."""
     try:
         entries = sorted(os.scandir(path), key=lambda e: e.name)
     except OSError as e:
-        raise TreeError(f"{path.relative_to(root)}: cannot read this directory ({e.strerror}); fix its "
+        raise TreeError(f"{Path(path).relative_to(root)}: cannot read this directory ({e.strerror}); fix its "
                         f"permissions, or remove it") from e
     dirs = []
     for entry in entries:
         try:
             if entry.is_dir():
-                dirs.append(Path(entry.path))
+                dirs.append(entry.name)
         except OSError as e:  # a symlink loop
-            raise TreeError(f"{path.relative_to(root) / entry.name}: cannot read it ({e.strerror})") from e
+            raise TreeError(f"{Path(path).relative_to(root) / entry.name}: cannot read it ({e.strerror})") from e
     return dirs
 
 
-def _readable(root: Path, path: Path) -> os.stat_result | None:
+def _readable(root: Path, path: str) -> os.stat_result | None:
     """The stat of a readable regular file, None when there is none; anything else a TreeError."""
-    rel = path.relative_to(root)
-    package = f"package {rel.parts[1]}-{rel.parts[2]}"
     try:
-        st = path.stat()
+        st = os.stat(path)
         if stat.S_ISREG(st.st_mode):
             if not os.access(path, os.R_OK):  # as the kernel will judge the open (capabilities too)
-                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
             return st
     except FileNotFoundError:
-        if not path.is_symlink():
+        if not os.path.islink(path):
             return None
-        raise TreeError(f"{rel}: {package}: a symlink to nothing ({os.readlink(path)}); fix it or remove "
+        raise TreeError(f"{_named(root, path)}: a symlink to nothing ({os.readlink(path)}); fix it or remove "
                         f"the package directory") from None
     except OSError as e:
         fix = "fix its permissions" if e.errno in (errno.EACCES, errno.EPERM) else \
             "make it a file" if e.errno == errno.ELOOP else "fix it"
-        raise TreeError(f"{rel}: {package}: cannot read it ({e.strerror}); {fix}, or remove the package "
+        raise TreeError(f"{_named(root, path)}: cannot read it ({e.strerror}); {fix}, or remove the package "
                         f"directory") from e
     kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) \
         else "not a regular file"
-    raise TreeError(f"{rel}: {package}: is {kind}, not a file; replace it with the file, or remove the "
+    raise TreeError(f"{_named(root, path)}: is {kind}, not a file; replace it with the file, or remove the "
                     f"package directory")
+
+
+def _named(root: Path, path: str) -> str:
+    """`packages/<stage>/<origin>/<file>: package <stage>-<origin>`, for a message."""
+    rel = Path(path).relative_to(root)
+    return f"{rel}: package {rel.parts[1]}-{rel.parts[2]}"
 
 
 def _check_templates(rel: Path, package: Package) -> None:
