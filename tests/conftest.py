@@ -10,7 +10,7 @@ import pytest
 
 from shareddata import release_dir
 from browser import browser, open_page  # noqa: F401  (one session-wide browser: a second sync Playwright in one process fails)
-from treegen import Mirror, write_fixture_tree, write_graph_tree
+from treegen import FailingServer, Mirror, write_fixture_tree, write_graph_tree
 
 SHARED_DATA = release_dir("2026.03.0")
 
@@ -67,3 +67,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                                                else "@pytest.mark.engine without the engine fixture"))
     if wrong:
         raise pytest.UsageError("engine marker and fixture disagree:\n  " + "\n  ".join(wrong))
+
+
+@pytest.fixture
+def failing():
+    """A loopback HTTP server that fails where asked and records the credentials it was sent
+    (the credential tests: tests/credentials.py)."""
+    server = FailingServer()
+    yield server
+    server.close()

@@ -11,37 +11,16 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from attestkit import RELEASE, A, B
-from rebuildx.errors import RegistryError
-from treegen import FailingServer, write_fixture_tree
+from credentials import SECRET, files_under, nowhere, url
+from treegen import write_fixture_tree
 
-SECRET = "s3cr3t-Pa55"
+from rebuildx.errors import RegistryError
 
 
 def rebuildx(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "rebuildx", *args], capture_output=True, text=True, cwd=cwd,
                           timeout=600)
-
-
-@pytest.fixture
-def failing():
-    server = FailingServer()
-    yield server
-    server.close()
-
-
-def url(server: FailingServer, user: str, path: str = "") -> str:
-    return server.url_with(user, SECRET, path)
-
-
-def nowhere(*texts: str) -> None:
-    for text in texts:
-        assert SECRET not in text, text
-
-
-def files_under(root: Path) -> dict[Path, str]:
-    return {p: p.read_text(errors="replace") for p in root.rglob("*") if p.is_file()}  # the state DB too
 
 
 @pytest.mark.parametrize("given, shown", [

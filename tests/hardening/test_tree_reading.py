@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
+import breakfiles
 import pytest
 
 DROP_DAC = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search",
@@ -26,32 +26,11 @@ def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def break_fifo(path):
-    path.unlink()
-    os.mkfifo(path)
-
-
-def break_loop(path):
-    path.unlink()
-    os.symlink(path.name + ".loop", path.with_name(path.name + ".loop2"))
-    os.symlink(path.name + ".loop2", path.with_name(path.name + ".loop"))
-    os.symlink(path.name + ".loop", path)
-
-
-def break_dir(path):
-    path.unlink()
-    path.mkdir()
-
-
-def break_mode(path):
-    path.chmod(0)
-
-
 @pytest.mark.parametrize("file", ["package.toml", "Containerfile"])
-@pytest.mark.parametrize("breaker, problem", [(break_fifo, "is a FIFO, not a file"),
-                                              (break_loop, "cannot read it (Too many levels of symbolic links)"),
-                                              (break_dir, "is a directory, not a file"),
-                                              (break_mode, "cannot read it (Permission denied); fix its permissions")])
+@pytest.mark.parametrize("breaker, problem", [(breakfiles.fifo, "is a FIFO, not a file"),
+                                              (breakfiles.loop, "cannot read it (Too many levels of symbolic links)"),
+                                              (breakfiles.folder, "is a directory, not a file"),
+                                              (breakfiles.unreadable, "cannot read it (Permission denied); fix its permissions")])
 def test_broken_package_file_is_reported_itself(fixture_tree, file, breaker, problem):
     breaker(fixture_tree.root / "packages/core/hello" / file)
     line = one_error_line(rebuildx("plan", "--tree", str(fixture_tree.root), prefix=DROP_DAC))

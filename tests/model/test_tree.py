@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import os
 
+import breakfiles
 import pytest
+from treegen import write_package
 
 from rebuildx.errors import TreeError
 from rebuildx.stagex.tree import containerfile_deps, load_tree
-from treegen import write_package
 
 TOML = '[package]\nname = "{name}"\nversion = "1.0"\n'
 
@@ -123,38 +124,12 @@ def test_empty_subpackage_and_empty_dep_are_named(tmp_path):
     assert containerfile_deps(["FROM stagex/\n"]) == [("", 1)]
 
 
-def _fifo(path):
-    path.unlink()
-    os.mkfifo(path)
-
-
-def _loop(path):
-    path.unlink()
-    os.symlink(path.name + ".b", path.with_name(path.name + ".a"))
-    os.symlink(path.name + ".a", path.with_name(path.name + ".b"))
-    os.symlink(path.name + ".a", path)
-
-
-def _folder(path):
-    path.unlink()
-    path.mkdir()
-
-
-def _socket(path):
-    import socket
-
-    path.unlink()
-    sock = socket.socket(socket.AF_UNIX)
-    sock.bind(str(path))
-    sock.close()
-
-
 @pytest.mark.parametrize("file", ["package.toml", "Containerfile"])
 @pytest.mark.parametrize("breaker, problem", [
-    (_fifo, "is a FIFO, not a file; replace it with the file, or remove the package directory"),
-    (_folder, "is a directory, not a file; replace it with the file, or remove the package directory"),
-    (_socket, "is not a regular file, not a file; replace it with the file, or remove the package directory"),
-    (_loop, "cannot read it (Too many levels of symbolic links); make it a file, or remove the package directory"),
+    (breakfiles.fifo, "is a FIFO, not a file; replace it with the file, or remove the package directory"),
+    (breakfiles.folder, "is a directory, not a file; replace it with the file, or remove the package directory"),
+    (breakfiles.unix_socket, "is not a regular file, not a file; replace it with the file, or remove the package directory"),
+    (breakfiles.loop, "cannot read it (Too many levels of symbolic links); make it a file, or remove the package directory"),
 ])
 def test_a_package_file_that_is_not_a_file_is_named_with_its_fix(tmp_path, file, breaker, problem):
     """In the reading process itself (tests/hardening/test_tree_reading.py runs the CLI)."""

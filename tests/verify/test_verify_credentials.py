@@ -6,38 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
+from credentials import SECRET, files_under, nowhere, url
 from releasegen import git
-from treegen import FailingServer, sha256, tarball
-
-SECRET = "s3cr3t-Pa55"
+from treegen import sha256, tarball
 
 
 def rebuildx(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "rebuildx", *args], capture_output=True, text=True, timeout=900)
-
-
-def url(server: FailingServer, user: str, path: str = "") -> str:
-    return server.url_with(user, SECRET, path)
-
-
-def nowhere(*texts: str) -> None:
-    for text in texts:
-        assert SECRET not in text, text
-
-
-def files_under(root: Path) -> dict[Path, str]:
-    return {p: p.read_text(errors="replace") for p in root.rglob("*") if p.is_file()}  # the state DB too
-
-
-@pytest.fixture
-def failing():
-    server = FailingServer()
-    yield server
-    server.close()
 
 
 @pytest.mark.engine
